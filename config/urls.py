@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from quizapp.progress import views as progress_views
+
+urlpatterns = [
+    path("", progress_views.home, name="home"),
+    path("history/", progress_views.history, name="history"),
+    path("accounts/", include("quizapp.accounts.urls")),
+    path("", include("quizapp.exams.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,175 @@
+"""Exam definitions (blueprints) and the attempt engine (attempts and their slots).
+
+A blueprint is data: how many questions, how long, the pass mark, how domains are drawn and the mode. An attempt
+freezes what it drew: each slot points at a QuestionVersion and keeps its own option order, so nothing the bank
+does later changes the attempt.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from quizapp.bank.models import Bank, Domain, QuestionVersion
+
+
+class ExamBlueprint(models.Model):
+    class Mode(models.TextChoices):
+        TIMED = "timed", "Timed exam"
+        PRACTICE = "practice", "Practice"
+
+    class DomainSelection(models.TextChoices):
+        WEIGHTED = "weighted", "All domains, by weight"
+        CHOSEN = "chosen", "One domain the learner chooses"
+
+    bank = models.ForeignKey(Bank, on_delete=models.CASCADE, related_name="blueprints")
+    slug = models.SlugField(max_length=60)
+    title = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    mode = models.CharField(max_length=20, choices=Mode.choices)
+    question_count = models.PositiveSmallIntegerField()
+    duration_minutes = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: untimed.")
+    pass_mark_percent = models.PositiveSmallIntegerField(default=75)
+    domain_selection = models.CharField(max_length=20, choices=DomainSelection.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["bank", "position"]
+        constraints = [models.UniqueConstraint(fields=["bank", "slug"], name="unique_blueprint_slug")]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_timed(self):
+        return self.mode == self.Mode.TIMED and bool(self.duration_minutes)
+
+    @property
+    def asks_for_domain(self):
+        return self.domain_selection == self.DomainSelection.CHOSEN
+
+
+class AttemptState(models.TextChoices):
+    """An attempt is in progress until it is finished, by the learner or by its deadline (Moodle's states)."""
+
+    IN_PROGRESS = "in_progress", "In progress"
+    FINISHED = "finished", "Finished"
+
+    @classmethod
+    def allowed_transitions(cls):
+        return {cls.IN_PROGRESS: {cls.FINISHED}, cls.FINISHED: set()}
+
+
+class AttemptQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+    def open(self):
+        return self.filter(state=AttemptState.IN_PROGRESS)
+
+    def finished(self):
+        return self.filter(state=AttemptState.FINISHED)
+
+    def overdue(self, now, grace):
+        """Open attempts whose deadline plus the grace period has passed."""
+        return self.open().filter(deadline__lt=now - grace)
+
+
+class Attempt(models.Model):
+    class FinishReason(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        TIME_UP = "time_up", "Time ran out"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts")
+    blueprint = models.ForeignKey(ExamBlueprint, on_delete=models.PROTECT, related_name="attempts")
+    chosen_domain = models.ForeignKey(Domain, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Copied from the blueprint at start, so editing the blueprint never changes an attempt under way.
+    mode = models.CharField(max_length=20, choices=ExamBlueprint.Mode.choices)
+    pass_mark_percent = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=20, choices=AttemptState.choices, default=AttemptState.IN_PROGRESS)
+    started_at = models.DateTimeField()
+    deadline = models.DateTimeField(null=True, blank=True, help_text="Empty: untimed.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    finish_reason = models.CharField(max_length=20, choices=FinishReason.choices, blank=True)
+    current_position = models.PositiveSmallIntegerField(default=1)
+    question_count = models.PositiveSmallIntegerField(default=0)
+    correct_count = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    objects = AttemptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(fields=["user", "state"]),
+            models.Index(fields=["state", "deadline"]),
+        ]
+
+    def __str__(self):
+        return f"{self.user} – {self.blueprint} ({self.started_at:%Y-%m-%d %H:%M})"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("exams:attempt", args=[self.pk])
+
+    @property
+    def is_open(self):
+        return self.state == AttemptState.IN_PROGRESS
+
+    @property
+    def is_practice(self):
+        return self.mode == ExamBlueprint.Mode.PRACTICE
+
+    @property
+    def score_percent(self):
+        if self.correct_count is None or not self.question_count:
+            return None
+        return round(100 * self.correct_count / self.question_count, 1)
+
+    @property
+    def passed(self):
+        percent = self.score_percent
+        return percent is not None and percent >= self.pass_mark_percent
+
+    @property
+    def time_used(self):
+        end = self.finished_at
+        return end - self.started_at if end else None
+
+    def seconds_left(self, now):
+        if self.deadline is None:
+            return None
+        return max(0, int((self.deadline - now).total_seconds()))
+
+
+class AttemptSlot(models.Model):
+    """One question of an attempt: the frozen version, its shuffled option order and the learner's response."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="slots")
+    position = models.PositiveSmallIntegerField()
+    question_version = models.ForeignKey(QuestionVersion, on_delete=models.PROTECT, related_name="slots")
+    choice_order = models.JSONField(help_text="Choice ids in the order this attempt shows them.")
+    selected_choice_ids = models.JSONField(default=list, blank=True)
+    # The client's timestamp (ms) of the newest saved answer: an older request arriving late is ignored.
+    answer_sequence = models.BigIntegerField(default=0)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    flagged = models.BooleanField(default=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True, help_text="Practice mode: answer checked, locked.")
+    is_correct = models.BooleanField(null=True, blank=True, help_text="Set when graded.")
+
+    class Meta:
+        ordering = ["attempt", "position"]
+        constraints = [models.UniqueConstraint(fields=["attempt", "position"], name="unique_slot_position")]
+
+    def __str__(self):
+        return f"{self.attempt_id} #{self.position}"
+
+    @property
+    def is_answered(self):
+        return bool(self.selected_choice_ids)
+
+    @property
+    def is_confirmed(self):
+        return self.confirmed_at is not None

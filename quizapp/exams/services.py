@@ -1,0 +1,305 @@
+"""Writes of the exam engine. Every function takes `now` from its caller: the server owns the clock."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+
+from quizapp.bank.models import Bank, Choice, Domain, Question
+
+from .grading import is_response_correct
+from .models import Attempt, AttemptSlot, AttemptState, ExamBlueprint
+
+
+class AttemptClosed(Exception):
+    """The attempt no longer takes answers; nothing was changed."""
+
+
+class AnswerRejected(Exception):
+    """The answer is not valid for this question; nothing was changed."""
+
+
+def answer_grace() -> timedelta:
+    return timedelta(seconds=settings.EXAM_ANSWER_GRACE_SECONDS)
+
+
+# --- Blueprints: the exam catalogue is data that ships with a bank -------------------------------------------
+
+BLUEPRINT_FIELDS = (
+    "title",
+    "description",
+    "mode",
+    "question_count",
+    "duration_minutes",
+    "pass_mark_percent",
+    "domain_selection",
+)
+
+
+@transaction.atomic
+def blueprints_sync(*, bank: Bank, definitions: list[dict]) -> list[ExamBlueprint]:
+    """Create or update the bank's exam blueprints; ones no longer defined are hidden, not deleted."""
+    blueprints = []
+    for position, item in enumerate(definitions, start=1):
+        defaults = {name: item.get(name) for name in BLUEPRINT_FIELDS}
+        defaults["description"] = (defaults["description"] or "").strip()
+        defaults["domain_selection"] = defaults["domain_selection"] or ExamBlueprint.DomainSelection.WEIGHTED
+        defaults.update(position=position, is_active=True)
+        blueprint, _ = ExamBlueprint.objects.update_or_create(bank=bank, slug=item["slug"], defaults=defaults)
+        blueprints.append(blueprint)
+    ExamBlueprint.objects.filter(bank=bank).exclude(slug__in=[b.slug for b in blueprints]).update(is_active=False)
+    return blueprints
+
+
+def blueprints_as_data(bank: Bank) -> list[dict]:
+    """The active blueprints in the bank file's form (for export)."""
+    result = []
+    for blueprint in bank.blueprints.filter(is_active=True).order_by("position"):
+        item = {"slug": blueprint.slug}
+        for name in BLUEPRINT_FIELDS:
+            value = getattr(blueprint, name)
+            if value not in (None, ""):
+                item[name] = value
+        result.append(item)
+    return result
+
+
+# --- Drawing questions ----------------------------------------------------------------------------------------
+
+
+def allocate_by_weight(count: int, weights: dict[int, int], available: dict[int, int]) -> dict[int, int]:
+    """Split `count` questions across domains by weight (largest remainder), within what each domain has.
+
+    A domain with too few questions gives its shortfall to the others, again by weight, so a small bank still
+    yields as full an exam as it can.
+    """
+    allocation = {domain: 0 for domain in weights}
+    remaining = min(count, sum(available.values()))
+    while remaining > 0:
+        open_domains = {d: w for d, w in weights.items() if available.get(d, 0) > allocation[d] and w > 0}
+        if not open_domains:
+            open_domains = {d: 1 for d in weights if available.get(d, 0) > allocation[d]}
+        if not open_domains:
+            break
+        total_weight = sum(open_domains.values())
+        quotas = {d: remaining * w / total_weight for d, w in open_domains.items()}
+        shares = {d: int(q) for d, q in quotas.items()}
+        leftover = remaining - sum(shares.values())
+        for domain in sorted(quotas, key=lambda d: (-(quotas[d] - shares[d]), d))[:leftover]:
+            shares[domain] += 1
+        given = 0
+        for domain, share in shares.items():
+            take = min(share, available[domain] - allocation[domain])
+            allocation[domain] += take
+            given += take
+        remaining -= given
+        if given == 0:
+            break
+    return allocation
+
+
+def draw_versions(*, blueprint: ExamBlueprint, user, domain: Domain | None, rng: random.Random) -> list[int]:
+    """Pick question version ids for a new attempt, preferring questions this learner has seen least."""
+    rows = (
+        Question.objects.published()
+        .filter(bank_id=blueprint.bank_id)
+        .annotate(times_seen=Count("versions__slots", filter=Q(versions__slots__attempt__user=user)))
+        .values_list("current_version_id", "current_version__domain__number", "times_seen")
+    )
+    if domain is not None:
+        rows = rows.filter(current_version__domain=domain)
+    by_domain: dict[int, list[tuple[int, float, int]]] = {}
+    for version_id, domain_number, times_seen in rows:
+        by_domain.setdefault(domain_number, []).append((times_seen, rng.random(), version_id))
+    if domain is not None:
+        allocation = {domain.number: blueprint.question_count}
+    else:
+        weights = dict(blueprint.bank.domains.values_list("number", "weight"))
+        allocation = allocate_by_weight(
+            blueprint.question_count, weights, {d: len(by_domain.get(d, [])) for d in weights}
+        )
+    drawn = []
+    for domain_number, take in allocation.items():
+        drawn.extend(version_id for _, _, version_id in sorted(by_domain.get(domain_number, []))[:take])
+    rng.shuffle(drawn)
+    return drawn
+
+
+# --- Attempts -------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def attempt_start(
+    *, user, blueprint: ExamBlueprint, now: datetime, domain: Domain | None = None, rng: random.Random | None = None
+) -> Attempt:
+    """Start an attempt, or return the learner's open one for the same exam so that it resumes."""
+    if blueprint.asks_for_domain and domain is None:
+        raise ValueError("This exam needs a domain.")
+    if not blueprint.asks_for_domain:
+        domain = None
+    existing = Attempt.objects.for_user(user).open().filter(blueprint=blueprint, chosen_domain=domain).first()
+    if existing is not None:
+        return existing
+    rng = rng or random.SystemRandom()
+    version_ids = draw_versions(blueprint=blueprint, user=user, domain=domain, rng=rng)
+    if not version_ids:
+        raise ValueError("This bank has no published questions for that exam yet.")
+    attempt = Attempt.objects.create(
+        user=user,
+        blueprint=blueprint,
+        chosen_domain=domain,
+        mode=blueprint.mode,
+        pass_mark_percent=blueprint.pass_mark_percent,
+        started_at=now,
+        deadline=now + timedelta(minutes=blueprint.duration_minutes) if blueprint.is_timed else None,
+        question_count=len(version_ids),
+    )
+    choices: dict[int, list[int]] = {}
+    for version_id, choice_id in Choice.objects.filter(version_id__in=version_ids).values_list("version_id", "id"):
+        choices.setdefault(version_id, []).append(choice_id)
+    slots = []
+    for position, version_id in enumerate(version_ids, start=1):
+        order = sorted(choices[version_id])
+        rng.shuffle(order)
+        slots.append(AttemptSlot(attempt=attempt, position=position, question_version_id=version_id, choice_order=order))
+    AttemptSlot.objects.bulk_create(slots)
+    return attempt
+
+
+def finish_if_overdue(*, attempt: Attempt, now: datetime) -> Attempt:
+    """Finish an open attempt whose deadline and grace have passed, as of its deadline."""
+    if attempt.is_open and attempt.deadline and now > attempt.deadline + answer_grace():
+        return attempt_finish(attempt_id=attempt.pk, now=now, reason=Attempt.FinishReason.TIME_UP)
+    return attempt
+
+
+def _lock_open_attempt(attempt_id, now) -> Attempt:
+    """Lock the attempt row for this transaction and refuse if it no longer takes answers."""
+    attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
+    if not attempt.is_open:
+        raise AttemptClosed("This attempt is finished, so the answer was not saved.")
+    if attempt.deadline and now > attempt.deadline + answer_grace():
+        raise AttemptClosed("Time is up: the answer arrived after the deadline and was not saved.")
+    return attempt
+
+
+@dataclass
+class SaveResult:
+    slot: AttemptSlot
+    saved: bool  # False when a newer answer had already been saved (a stale request)
+
+
+def attempt_save_answer(
+    *, attempt: Attempt, position: int, choice_ids: list[int], now: datetime, sequence: int | None = None
+) -> SaveResult:
+    """Save the learner's choice(s) for one question, unless a newer answer is already saved.
+
+    Raises AttemptClosed after the deadline plus grace (the attempt is then finished as of its deadline) and
+    AnswerRejected for choices that are not this question's; either way nothing changes.
+    """
+    sequence = sequence if sequence is not None else int(time.time() * 1000)
+    try:
+        with transaction.atomic():
+            locked = _lock_open_attempt(attempt.pk, now)
+            slot = locked.slots.select_related("question_version").get(position=position)
+            if slot.is_confirmed:
+                raise AnswerRejected("You have already checked this answer; it can no longer change.")
+            try:
+                chosen = [int(c) for c in choice_ids]
+            except (TypeError, ValueError):
+                raise AnswerRejected("That choice does not belong to this question.") from None
+            if not set(chosen) <= set(slot.choice_order) or len(set(chosen)) != len(chosen):
+                raise AnswerRejected("That choice does not belong to this question.")
+            if len(chosen) > 1 and not slot.question_version.is_multiple:
+                raise AnswerRejected("This question takes one answer.")
+            chosen = [c for c in slot.choice_order if c in chosen]  # keep the displayed order
+            updated = AttemptSlot.objects.filter(pk=slot.pk, answer_sequence__lt=sequence).update(
+                selected_choice_ids=chosen, answer_sequence=sequence, answered_at=now
+            )
+            if updated:
+                slot.selected_choice_ids, slot.answer_sequence, slot.answered_at = chosen, sequence, now
+            else:
+                slot.refresh_from_db()
+            return SaveResult(slot=slot, saved=bool(updated))
+    except AttemptClosed:
+        finish_if_overdue(attempt=attempt, now=now)
+        raise
+
+
+def attempt_set_flag(*, attempt: Attempt, position: int, flagged: bool, now: datetime) -> AttemptSlot:
+    """Mark or unmark a question for review."""
+    with transaction.atomic():
+        locked = _lock_open_attempt(attempt.pk, now)
+        slot = locked.slots.get(position=position)
+        if slot.flagged != flagged:
+            slot.flagged = flagged
+            slot.save(update_fields=["flagged"])
+        return slot
+
+
+def attempt_confirm_answer(*, attempt: Attempt, position: int, now: datetime) -> AttemptSlot:
+    """Practice mode: lock the answer to one question and grade it, so its explanation can be shown."""
+    with transaction.atomic():
+        locked = _lock_open_attempt(attempt.pk, now)
+        if not locked.is_practice:
+            raise AnswerRejected("Answers are checked at the end of a timed exam.")
+        slot = locked.slots.select_related("question_version").get(position=position)
+        if not slot.is_answered:
+            raise AnswerRejected("Choose an answer before checking it.")
+        if not slot.is_confirmed:
+            slot.confirmed_at = now
+            slot.is_correct = is_response_correct(
+                selected_ids=slot.selected_choice_ids, correct_ids=slot.question_version.correct_choice_ids()
+            )
+            slot.save(update_fields=["confirmed_at", "is_correct"])
+        return slot
+
+
+def attempt_set_position(*, attempt: Attempt, position: int) -> None:
+    """Remember the question the learner is on, so a reload or another device resumes there."""
+    if attempt.current_position != position:
+        Attempt.objects.filter(pk=attempt.pk).update(current_position=position)
+        attempt.current_position = position
+
+
+def attempt_finish(*, attempt_id, now: datetime, reason: str = Attempt.FinishReason.SUBMITTED) -> Attempt:
+    """Grade and finish an attempt exactly once; a second or concurrent call returns the finished attempt."""
+    with transaction.atomic():
+        attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
+        if not attempt.is_open:
+            return attempt
+        if attempt.deadline and now >= attempt.deadline:
+            now, reason = attempt.deadline, Attempt.FinishReason.TIME_UP
+        correct_by_version: dict[int, set[int]] = {}
+        for version_id, choice_id in Choice.objects.filter(
+            version__slots__attempt=attempt, is_correct=True
+        ).values_list("version_id", "id"):
+            correct_by_version.setdefault(version_id, set()).add(choice_id)
+        slots = list(attempt.slots.all())
+        for slot in slots:
+            slot.is_correct = is_response_correct(
+                selected_ids=slot.selected_choice_ids, correct_ids=correct_by_version.get(slot.question_version_id)
+            )
+        AttemptSlot.objects.bulk_update(slots, ["is_correct"])
+        attempt.state = AttemptState.FINISHED
+        attempt.finished_at = now
+        attempt.finish_reason = reason
+        attempt.correct_count = sum(1 for slot in slots if slot.is_correct)
+        attempt.question_count = len(slots)
+        attempt.save(update_fields=["state", "finished_at", "finish_reason", "correct_count", "question_count"])
+        return attempt
+
+
+def close_overdue_attempts(*, now: datetime) -> int:
+    """Finish every open attempt past its deadline and grace; returns how many were closed."""
+    closed = 0
+    for attempt_id in Attempt.objects.overdue(now, answer_grace()).values_list("pk", flat=True):
+        attempt = attempt_finish(attempt_id=attempt_id, now=now, reason=Attempt.FinishReason.TIME_UP)
+        closed += attempt.finish_reason == Attempt.FinishReason.TIME_UP
+    return closed

@@ -1,0 +1,229 @@
+"""Exam pages. Each view checks access, makes one service call, and renders the page or, for HTMX, its partial."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from quizapp.bank.models import Domain
+
+from . import queries, services
+from .grading import estimated_scaled_score
+from .models import Attempt, ExamBlueprint
+
+
+def own_attempt(request, attempt_id) -> Attempt:
+    """The learner's own attempt, or 404: another user's attempt does not exist for them."""
+    return get_object_or_404(Attempt.objects.for_user(request.user).select_related("blueprint__bank", "chosen_domain"), pk=attempt_id)
+
+
+def slot_position_or_404(attempt, position):
+    if not 1 <= position <= attempt.question_count:
+        raise Http404("No such question in this attempt.")
+    return position
+
+
+@login_required
+def catalogue(request):
+    blueprints = ExamBlueprint.objects.filter(is_active=True).select_related("bank").order_by("bank", "position")
+    open_attempts = Attempt.objects.for_user(request.user).open().select_related("blueprint", "chosen_domain")
+    return render(request, "exams/catalogue.html", {"blueprints": blueprints, "open_attempts": open_attempts})
+
+
+class StartForm(forms.Form):
+    domain = forms.ModelChoiceField(queryset=Domain.objects.none(), empty_label=None, required=False)
+
+    def __init__(self, *args, blueprint, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.blueprint = blueprint
+        if blueprint.asks_for_domain:
+            self.fields["domain"].queryset = blueprint.bank.domains.all()
+            self.fields["domain"].required = True
+            self.fields["domain"].label = "Domain to practise"
+        else:
+            del self.fields["domain"]
+
+
+@login_required
+def blueprint_detail(request, bank_slug, slug):
+    blueprint = get_object_or_404(
+        ExamBlueprint.objects.select_related("bank"), bank__slug=bank_slug, slug=slug, is_active=True
+    )
+    form = StartForm(request.POST if request.method == "POST" else None, blueprint=blueprint)
+    if request.method == "POST" and form.is_valid():
+        try:
+            attempt = services.attempt_start(
+                user=request.user, blueprint=blueprint, domain=form.cleaned_data.get("domain"), now=timezone.now()
+            )
+        except ValueError as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect(attempt)
+    open_attempt = Attempt.objects.for_user(request.user).open().filter(blueprint=blueprint).first()
+    return render(
+        request,
+        "exams/blueprint_detail.html",
+        {"blueprint": blueprint, "form": form, "open_attempt": open_attempt, "domains": blueprint.bank.domains.all()},
+    )
+
+
+@login_required
+def attempt_resume(request, attempt_id):
+    """Send the learner where the attempt stands: its current question, or its result once finished."""
+    attempt = services.finish_if_overdue(attempt=own_attempt(request, attempt_id), now=timezone.now())
+    if not attempt.is_open:
+        return redirect("exams:result", attempt.pk)
+    return redirect("exams:question", attempt.pk, attempt.current_position)
+
+
+def question_context(request, attempt, position, now):
+    slot = queries.slot_with_choices(attempt, position)
+    return {
+        "attempt": attempt,
+        "slot": slot,
+        "version": slot.question_version,
+        "palette": queries.palette_slots(attempt),
+        "seconds_left": attempt.seconds_left(now),
+        "reveal": attempt.is_practice and slot.is_confirmed,
+        "sequence": int(now.timestamp() * 1000),
+        "previous_position": position - 1 if position > 1 else None,
+        "next_position": position + 1 if position < attempt.question_count else None,
+    }
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def question(request, attempt_id, position):
+    now = timezone.now()
+    attempt = services.finish_if_overdue(attempt=own_attempt(request, attempt_id), now=now)
+    if not attempt.is_open:
+        return redirect("exams:result", attempt.pk)
+    slot_position_or_404(attempt, position)
+    if attempt.deadline and now >= attempt.deadline:
+        return redirect("exams:review", attempt.pk)
+    services.attempt_set_position(attempt=attempt, position=position)
+    return render(request, "exams/question.html", question_context(request, attempt, position, now))
+
+
+def after_answer_redirect(attempt, position, go):
+    if go == "next" and position < attempt.question_count:
+        return redirect("exams:question", attempt.pk, position + 1)
+    if go == "previous" and position > 1:
+        return redirect("exams:question", attempt.pk, position - 1)
+    if go == "review":
+        return redirect("exams:review", attempt.pk)
+    return redirect("exams:question", attempt.pk, position)
+
+
+@login_required
+@require_POST
+def answer(request, attempt_id, position):
+    """Autosave one question's answer (HTMX on every click; a plain form post without JavaScript)."""
+    now = timezone.now()
+    attempt = own_attempt(request, attempt_id)
+    slot_position_or_404(attempt, position)
+    sequence = request.POST.get("sequence")
+    try:
+        result = services.attempt_save_answer(
+            attempt=attempt,
+            position=position,
+            choice_ids=request.POST.getlist("choice"),
+            sequence=int(sequence) if sequence and sequence.isdigit() else None,
+            now=now,
+        )
+    except (services.AttemptClosed, services.AnswerRejected) as error:
+        status = 409 if isinstance(error, services.AttemptClosed) else 422
+        if request.htmx:
+            context = {"attempt": attempt, "error": str(error), "closed": status == 409}
+            return render(request, "exams/question.html#answer_status", context, status=status)
+        messages.error(request, str(error))
+        return redirect("exams:attempt", attempt.pk)
+    if request.htmx:
+        context = {"attempt": attempt, "slot": result.slot, "saved": True, "palette": queries.palette_slots(attempt)}
+        return render(request, "exams/question.html#answer_saved", context)
+    messages.success(request, "Answer saved.")
+    return after_answer_redirect(attempt, position, request.POST.get("go"))
+
+
+@login_required
+@require_POST
+def flag(request, attempt_id, position):
+    now = timezone.now()
+    attempt = own_attempt(request, attempt_id)
+    slot_position_or_404(attempt, position)
+    try:
+        slot = services.attempt_set_flag(
+            attempt=attempt, position=position, flagged=request.POST.get("flagged") == "1", now=now
+        )
+    except services.AttemptClosed as error:
+        messages.error(request, str(error))
+        return redirect("exams:attempt", attempt.pk)
+    if request.htmx:
+        context = {"attempt": attempt, "slot": slot, "palette": queries.palette_slots(attempt)}
+        return render(request, "exams/question.html#flag_saved", context)
+    return redirect("exams:question", attempt.pk, position)
+
+
+@login_required
+@require_POST
+def check(request, attempt_id, position):
+    """Practice mode: lock this answer and show whether it was right, with the explanation."""
+    now = timezone.now()
+    attempt = own_attempt(request, attempt_id)
+    slot_position_or_404(attempt, position)
+    try:
+        services.attempt_confirm_answer(attempt=attempt, position=position, now=now)
+    except (services.AttemptClosed, services.AnswerRejected) as error:
+        messages.error(request, str(error))
+    return redirect("exams:question", attempt.pk, position)
+
+
+@login_required
+def review(request, attempt_id):
+    """The review screen before submitting: unanswered and flagged questions, then submit."""
+    now = timezone.now()
+    attempt = services.finish_if_overdue(attempt=own_attempt(request, attempt_id), now=now)
+    if not attempt.is_open:
+        return redirect("exams:result", attempt.pk)
+    palette = queries.palette_slots(attempt)
+    context = {
+        "attempt": attempt,
+        "palette": palette,
+        "unanswered": [s for s in palette if not s.is_answered],
+        "answered_count": sum(1 for s in palette if s.is_answered),
+        "flagged": [s for s in palette if s.flagged],
+        "seconds_left": attempt.seconds_left(now),
+        "time_is_up": bool(attempt.deadline and now >= attempt.deadline),
+    }
+    return render(request, "exams/review.html", context)
+
+
+@login_required
+@require_POST
+def submit(request, attempt_id):
+    attempt = own_attempt(request, attempt_id)
+    reason = Attempt.FinishReason.TIME_UP if request.POST.get("time_up") else Attempt.FinishReason.SUBMITTED
+    services.attempt_finish(attempt_id=attempt.pk, now=timezone.now(), reason=reason)
+    return redirect("exams:result", attempt.pk)
+
+
+@login_required
+def result(request, attempt_id):
+    attempt = services.finish_if_overdue(attempt=own_attempt(request, attempt_id), now=timezone.now())
+    if attempt.is_open:
+        return redirect(attempt)
+    percent = attempt.score_percent or 0
+    context = {
+        "attempt": attempt,
+        "percent": percent,
+        "scaled": estimated_scaled_score(percent, pass_mark_percent=attempt.pass_mark_percent),
+        "domains": queries.domain_breakdown(attempt),
+        "slots": queries.review_slots(attempt),
+        "retake_url": reverse("exams:blueprint", args=[attempt.blueprint.bank.slug, attempt.blueprint.slug]),
+    }
+    return render(request, "exams/result.html", context)

@@ -1,0 +1,278 @@
+import random
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from quizapp.bank.models import Choice, QuestionVersion
+from quizapp.exams import services
+from quizapp.exams.models import Attempt, AttemptSlot, AttemptState
+from tests.factories import BlueprintFactory, bank_with_questions, make_version
+
+pytestmark = pytest.mark.django_db
+
+
+def start(client, blueprint, **data):
+    url = reverse("exams:blueprint", args=[blueprint.bank.slug, blueprint.slug])
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:500]
+    return Attempt.objects.get(pk=response.url.split("/")[2])
+
+
+def q_url(attempt, position, action=None):
+    name = f"exams:{action}" if action else "exams:question"
+    return reverse(name, args=[attempt.pk, position])
+
+
+def displayed_choice_ids(response):
+    return [int(v) for v in re.findall(r'name="choice" value="(\d+)"', response.content.decode())]
+
+
+def checked_choice_ids(response):
+    return [int(v) for v in re.findall(r'name="choice" value="(\d+)"\s+checked', response.content.decode())]
+
+
+def answer_key_texts(attempt):
+    """Every explanation and rationale of the attempt's questions: none may reach the browser mid-exam."""
+    versions = QuestionVersion.objects.filter(slots__attempt=attempt)
+    texts = list(versions.values_list("explanation", flat=True))
+    texts += list(Choice.objects.filter(version__in=versions).values_list("rationale", flat=True))
+    return texts
+
+
+class TestTimedWalkthrough:
+    def test_start_answer_flag_reload_review_submit_and_read_the_result(self, learner_client, timed_blueprint):
+        attempt = start(learner_client, timed_blueprint)
+        page = learner_client.get(q_url(attempt, 1))
+        assert page.status_code == 200
+        assert "Question <strong>1</strong> of 6" in page.content.decode()
+        slot1 = attempt.slots.prefetch_related("question_version__choices").get(position=1)
+        assert displayed_choice_ids(page) == slot1.choice_order
+
+        # Answer question 1 correctly through HTMX, question 2 wrongly without JavaScript.
+        right = [c.id for c in slot1.question_version.choices.all() if c.is_correct]
+        saved = learner_client.post(q_url(attempt, 1, "answer"), {"choice": right, "sequence": "10"}, HTTP_HX_REQUEST="true")
+        assert saved.status_code == 200 and "Answer saved" in saved.content.decode()
+        assert 'id="palette"' in saved.content.decode() and "hx-swap-oob" in saved.content.decode()
+        slot2 = attempt.slots.prefetch_related("question_version__choices").get(position=2)
+        wrong = [c.id for c in slot2.question_version.choices.all() if not c.is_correct][0]
+        plain = learner_client.post(q_url(attempt, 2, "answer"), {"choice": wrong, "go": "next"})
+        assert plain.status_code == 302 and plain.url == q_url(attempt, 3)
+        learner_client.get(plain.url)  # the browser follows the redirect
+
+        # Flag question 3, then "reload" on another device: the attempt resumes at question 3 with both answers.
+        learner_client.post(q_url(attempt, 3, "flag"), {"flagged": "1"})
+        device_b = Client()
+        device_b.force_login(attempt.user)
+        resumed = device_b.get(reverse("exams:attempt", args=[attempt.pk]))
+        assert resumed.url == q_url(attempt, 3)
+        assert checked_choice_ids(device_b.get(q_url(attempt, 1))) == right
+        assert checked_choice_ids(device_b.get(q_url(attempt, 2))) == [wrong]
+
+        review = learner_client.get(reverse("exams:review", args=[attempt.pk])).content.decode()
+        assert "<strong>2</strong> of 6 answered" in review
+        assert "Question 3</a>" in review  # listed as flagged (and unanswered)
+
+        done = learner_client.post(reverse("exams:submit", args=[attempt.pk]))
+        assert done.url == reverse("exams:result", args=[attempt.pk])
+        result = learner_client.get(done.url).content.decode()
+        assert "1 of 6 correct" in result
+        assert "Score by domain" in result and "Needs improvement" in result
+        for text in answer_key_texts(attempt):
+            assert text in result  # the review shows every explanation and rationale
+        assert attempt.user.attempts.finished().count() == 1
+        history = learner_client.get(reverse("history")).content.decode()
+        assert reverse("exams:result", args=[attempt.pk]) in history
+
+    def test_no_answer_key_in_any_response_of_an_attempt_in_progress(self, learner_client, timed_blueprint):
+        attempt = start(learner_client, timed_blueprint)
+        slot = attempt.slots.get(position=1)
+        responses = [
+            learner_client.get(q_url(attempt, p)) for p in range(1, attempt.question_count + 1)
+        ] + [
+            learner_client.get(reverse("exams:review", args=[attempt.pk])),
+            learner_client.post(q_url(attempt, 1, "answer"), {"choice": slot.choice_order[0]}, HTTP_HX_REQUEST="true"),
+            learner_client.post(q_url(attempt, 1, "flag"), {"flagged": "1"}, HTTP_HX_REQUEST="true"),
+            learner_client.post(q_url(attempt, 1, "check")),
+        ]
+        secrets = answer_key_texts(attempt)
+        for response in responses:
+            body = response.content.decode()
+            assert not [s for s in secrets if s in body]
+            assert "is-correct" not in body
+        assert learner_client.get(reverse("exams:result", args=[attempt.pk])).status_code == 302
+
+    def test_a_late_answer_is_refused_with_a_message_and_the_saved_ones_stay(self, learner_client, timed_blueprint):
+        attempt = start(learner_client, timed_blueprint)
+        slot = attempt.slots.get(position=1)
+        learner_client.post(q_url(attempt, 1, "answer"), {"choice": slot.choice_order[0]})
+        Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(minutes=2))
+        late = learner_client.post(
+            q_url(attempt, 1, "answer"), {"choice": slot.choice_order[1]}, HTTP_HX_REQUEST="true"
+        )
+        assert late.status_code == 409
+        assert "Not saved" in late.content.decode() and "after the deadline" in late.content.decode()
+        slot.refresh_from_db()
+        assert slot.selected_choice_ids == [slot.choice_order[0]]
+        attempt.refresh_from_db()
+        assert attempt.state == AttemptState.FINISHED and attempt.correct_count is not None
+
+    def test_a_page_view_after_the_deadline_finishes_the_attempt(self, learner_client, timed_blueprint):
+        attempt = start(learner_client, timed_blueprint)
+        Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(minutes=5))
+        response = learner_client.get(q_url(attempt, 1))
+        assert response.url == reverse("exams:result", args=[attempt.pk])
+        attempt.refresh_from_db()
+        assert attempt.finish_reason == Attempt.FinishReason.TIME_UP
+
+    def test_during_the_grace_period_the_question_page_leads_to_submit(self, learner_client, timed_blueprint):
+        attempt = start(learner_client, timed_blueprint)
+        Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(seconds=5))
+        response = learner_client.get(q_url(attempt, 1))
+        assert response.url == reverse("exams:review", args=[attempt.pk])
+        assert "Time is up" in learner_client.get(response.url).content.decode()
+
+
+class TestPracticeDrill:
+    def test_explanation_shows_only_after_the_answer_is_checked(self, learner_client, practice_blueprint, bank):
+        domain = bank.domains.get(number=2)
+        attempt = start(learner_client, practice_blueprint, domain=domain.pk)
+        assert attempt.chosen_domain == domain and attempt.deadline is None
+        slot = attempt.slots.select_related("question_version").get(position=1)
+        explanation = slot.question_version.explanation
+        assert explanation not in learner_client.get(q_url(attempt, 1)).content.decode()
+        learner_client.post(q_url(attempt, 1, "answer"), {"choice": slot.choice_order[0]})
+        learner_client.post(q_url(attempt, 1, "check"))
+        page = learner_client.get(q_url(attempt, 1)).content.decode()
+        assert explanation in page
+        assert explanation not in learner_client.get(q_url(attempt, 2)).content.decode()
+        other = attempt.slots.select_related("question_version").get(position=2).question_version.explanation
+        assert other not in page
+
+    def test_a_drill_needs_a_domain(self, learner_client, practice_blueprint):
+        url = reverse("exams:blueprint", args=[practice_blueprint.bank.slug, practice_blueprint.slug])
+        response = learner_client.post(url, {})
+        assert response.status_code == 200 and "This field is required" in response.content.decode()
+        assert not Attempt.objects.exists()
+
+
+class TestAccess:
+    def test_another_users_attempt_is_404_for_read_and_write_and_nothing_changes(
+        self, learner_client, timed_blueprint, other_learner
+    ):
+        attempt = start(learner_client, timed_blueprint)
+        intruder = Client()
+        intruder.force_login(other_learner)
+        slot = attempt.slots.get(position=1)
+        before = list(AttemptSlot.objects.filter(attempt=attempt).values())
+        for url in [
+            reverse("exams:attempt", args=[attempt.pk]),
+            q_url(attempt, 1),
+            reverse("exams:review", args=[attempt.pk]),
+            reverse("exams:result", args=[attempt.pk]),
+        ]:
+            assert intruder.get(url).status_code == 404
+        for url, data in [
+            (q_url(attempt, 1, "answer"), {"choice": slot.choice_order[0]}),
+            (q_url(attempt, 1, "flag"), {"flagged": "1"}),
+            (q_url(attempt, 1, "check"), {}),
+            (reverse("exams:submit", args=[attempt.pk]), {}),
+        ]:
+            assert intruder.post(url, data).status_code == 404
+        assert list(AttemptSlot.objects.filter(attempt=attempt).values()) == before
+        attempt.refresh_from_db()
+        assert attempt.state == AttemptState.IN_PROGRESS
+
+    def test_anonymous_visitors_are_sent_to_log_in(self, timed_blueprint):
+        response = Client().get(reverse("exams:catalogue"))
+        assert response.status_code == 302 and reverse("accounts:login") in response.url
+
+    def test_csrf_is_enforced_on_every_post_htmx_included(self, learner, timed_blueprint):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(learner)
+        attempt = services.attempt_start(user=learner, blueprint=timed_blueprint, now=timezone.now())
+        choice = attempt.slots.get(position=1).choice_order[0]
+        for url, data in [
+            (reverse("exams:blueprint", args=[timed_blueprint.bank.slug, timed_blueprint.slug]), {}),
+            (q_url(attempt, 1, "answer"), {"choice": choice}),
+            (q_url(attempt, 1, "flag"), {"flagged": "1"}),
+            (reverse("exams:submit", args=[attempt.pk]), {}),
+        ]:
+            assert client.post(url, data, HTTP_HX_REQUEST="true").status_code == 403
+        assert attempt.slots.get(position=1).selected_choice_ids == []
+        # With the token in the header, as the page's hx-headers sends it, the save goes through.
+        page = client.get(q_url(attempt, 1)).content.decode()
+        token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+        ok = client.post(q_url(attempt, 1, "answer"), {"choice": choice}, HTTP_HX_REQUEST="true", HTTP_X_CSRFTOKEN=token)
+        assert ok.status_code == 200
+
+
+class TestFrozenVersions:
+    def test_editing_a_question_does_not_change_a_past_attempt(self, learner_client, timed_blueprint):
+        attempt = start(learner_client, timed_blueprint)
+        slot = attempt.slots.select_related("question_version__question").get(position=1)
+        correct = [c.id for c in slot.question_version.choices.all() if c.is_correct]
+        learner_client.post(q_url(attempt, 1, "answer"), {"choice": correct})
+        learner_client.post(reverse("exams:submit", args=[attempt.pk]))
+        old_stem = slot.question_version.stem
+        question = slot.question_version.question
+        make_version(domain=slot.question_version.domain, question=question, number=2)  # the bank moves on
+        result = learner_client.get(reverse("exams:result", args=[attempt.pk])).content.decode()
+        assert old_stem in result and "v2" not in result
+        attempt.refresh_from_db()
+        assert attempt.correct_count == 1
+
+
+class TestQueryCounts:
+    """The exam pages must not grow with the number of questions (an n+1 would make a 75-question mock slow)."""
+
+    @pytest.fixture
+    def big_attempt(self, learner):
+        bank = bank_with_questions(per_domain=14, slug="big")
+        blueprint = BlueprintFactory(bank=bank, question_count=75, duration_minutes=180)
+        attempt = services.attempt_start(user=learner, blueprint=blueprint, now=timezone.now(), rng=random.Random(2))
+        for slot in attempt.slots.all()[:40]:
+            services.attempt_save_answer(
+                attempt=attempt, position=slot.position, choice_ids=slot.choice_order[:1], now=timezone.now()
+            )
+        return attempt
+
+    def test_question_page(self, learner_client, big_attempt, django_assert_max_num_queries):
+        """Session, user, attempt, slot with choices and notes, palette, position update: fixed, not per question."""
+        with django_assert_max_num_queries(10):
+            assert learner_client.get(q_url(big_attempt, 30)).status_code == 200
+
+    def test_autosave(self, learner_client, big_attempt, django_assert_max_num_queries):
+        """Lock, load the slot, conditional update and the palette: fixed, not per question."""
+        choice = big_attempt.slots.get(position=50).choice_order[0]
+        with django_assert_max_num_queries(12):
+            response = learner_client.post(q_url(big_attempt, 50, "answer"), {"choice": choice}, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200
+
+    def test_submit(self, learner_client, big_attempt, django_assert_max_num_queries):
+        """Grading reads all correct choices in one query and writes all slots in one bulk update."""
+        with django_assert_max_num_queries(12):
+            learner_client.post(reverse("exams:submit", args=[big_attempt.pk]))
+        big_attempt.refresh_from_db()
+        assert big_attempt.state == AttemptState.FINISHED and big_attempt.question_count == 75
+
+    def test_results_page(self, learner_client, big_attempt, django_assert_max_num_queries):
+        """The breakdown is one aggregate; the review prefetches choices and notes for all 75 questions."""
+        services.attempt_finish(attempt_id=big_attempt.pk, now=timezone.now())
+        with django_assert_max_num_queries(12):
+            assert learner_client.get(reverse("exams:result", args=[big_attempt.pk])).status_code == 200
+
+    def test_catalogue_and_history(self, learner_client, big_attempt, django_assert_max_num_queries):
+        services.attempt_finish(attempt_id=big_attempt.pk, now=timezone.now())
+        with django_assert_max_num_queries(8):
+            learner_client.get(reverse("history"))
+        with django_assert_max_num_queries(8):
+            learner_client.get(reverse("home"))
+
+
+def test_catalogue_lists_the_exams(learner_client, timed_blueprint, practice_blueprint):
+    page = learner_client.get(reverse("exams:catalogue")).content.decode()
+    assert timed_blueprint.title in page and practice_blueprint.title in page

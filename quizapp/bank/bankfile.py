@@ -347,9 +347,8 @@ def summary(bank: BankData) -> str:
     for domain in bank.meta["domains"]:
         tasks = " · ".join(f"{t['code']}: {per_task[t['code']]}" for t in domain["tasks"])
         count = per_domain[domain["number"]]
-        lines.append(
-            f"| {domain['number']} {domain['name']} | {count} | {100 * count / total:.1f}% | {domain['weight']}% | {tasks} |"
-        )
+        share = f"{100 * count / total:.1f}%"
+        lines.append(f"| {domain['number']} {domain['name']} | {count} | {share} | {domain['weight']}% | {tasks} |")
     multiple = sum(1 for q in bank.questions if q.get("type") == "multiple")
     longest = sum(1 for q in bank.questions if correct_is_strictly_longest(q))
     lines.append(f"\nTotal {len(bank.questions)}; multiple response {multiple} ({100 * multiple / total:.1f}%); ")

@@ -14,7 +14,9 @@ from .models import Attempt, AttemptSlot
 def palette_slots(attempt: Attempt) -> list[AttemptSlot]:
     """The slots with just what the question palette shows (answered, flagged, checked)."""
     return list(
-        attempt.slots.only("id", "attempt_id", "position", "selected_choice_ids", "flagged", "confirmed_at", "is_correct")
+        attempt.slots.only(
+            "id", "attempt_id", "position", "selected_choice_ids", "flagged", "confirmed_at", "is_correct"
+        )
     )
 
 

@@ -167,7 +167,9 @@ def attempt_start(
     for position, version_id in enumerate(version_ids, start=1):
         order = sorted(choices[version_id])
         rng.shuffle(order)
-        slots.append(AttemptSlot(attempt=attempt, position=position, question_version_id=version_id, choice_order=order))
+        slots.append(
+            AttemptSlot(attempt=attempt, position=position, question_version_id=version_id, choice_order=order)
+        )
     AttemptSlot.objects.bulk_create(slots)
     return attempt
 

@@ -19,7 +19,9 @@ from .models import Attempt, ExamBlueprint
 
 def own_attempt(request, attempt_id) -> Attempt:
     """The learner's own attempt, or 404: another user's attempt does not exist for them."""
-    return get_object_or_404(Attempt.objects.for_user(request.user).select_related("blueprint__bank", "chosen_domain"), pk=attempt_id)
+    return get_object_or_404(
+        Attempt.objects.for_user(request.user).select_related("blueprint__bank", "chosen_domain"), pk=attempt_id
+    )
 
 
 def slot_position_or_404(attempt, position):

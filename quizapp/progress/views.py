@@ -21,6 +21,9 @@ def home(request):
 @login_required
 def history(request):
     attempts = (
-        Attempt.objects.for_user(request.user).finished().select_related("blueprint", "chosen_domain").order_by("-finished_at")
+        Attempt.objects.for_user(request.user)
+        .finished()
+        .select_related("blueprint", "chosen_domain")
+        .order_by("-finished_at")
     )
     return render(request, "progress/history.html", {"attempts": attempts})

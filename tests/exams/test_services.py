@@ -129,7 +129,9 @@ class TestAnswers:
         checked = services.attempt_confirm_answer(attempt=drill, position=1, now=timezone.now())
         assert checked.is_confirmed and checked.is_correct is not None
         with pytest.raises(services.AnswerRejected):
-            services.attempt_save_answer(attempt=drill, position=1, choice_ids=[slot.choice_order[1]], now=timezone.now())
+            services.attempt_save_answer(
+                attempt=drill, position=1, choice_ids=[slot.choice_order[1]], now=timezone.now()
+            )
 
     def test_a_timed_exam_does_not_check_answers_early(self, attempt):
         slot = attempt.slots.get(position=1)
@@ -156,12 +158,19 @@ class TestGradingAndFinish:
         now = timezone.now()
         for slot in slots[:3]:
             services.attempt_save_answer(attempt=attempt, position=slot.position, choice_ids=correct_ids(slot), now=now)
-        services.attempt_save_answer(attempt=attempt, position=slots[3].position, choice_ids=wrong_ids(slots[3]), now=now)
+        services.attempt_save_answer(
+            attempt=attempt, position=slots[3].position, choice_ids=wrong_ids(slots[3]), now=now
+        )
         finished = services.attempt_finish(attempt_id=attempt.pk, now=now)
         assert finished.correct_count == 3 and finished.question_count == 6
         assert finished.score_percent == 50.0 and not finished.passed
         assert list(finished.slots.order_by("position").values_list("is_correct", flat=True)) == [
-            True, True, True, False, False, False,
+            True,
+            True,
+            True,
+            False,
+            False,
+            False,
         ]
 
     def test_finishing_twice_scores_once(self, attempt):

@@ -54,7 +54,9 @@ class TestTimedWalkthrough:
 
         # Answer question 1 correctly through HTMX, question 2 wrongly without JavaScript.
         right = [c.id for c in slot1.question_version.choices.all() if c.is_correct]
-        saved = learner_client.post(q_url(attempt, 1, "answer"), {"choice": right, "sequence": "10"}, HTTP_HX_REQUEST="true")
+        saved = learner_client.post(
+            q_url(attempt, 1, "answer"), {"choice": right, "sequence": "10"}, HTTP_HX_REQUEST="true"
+        )
         assert saved.status_code == 200 and "Answer saved" in saved.content.decode()
         assert 'id="palette"' in saved.content.decode() and "hx-swap-oob" in saved.content.decode()
         slot2 = attempt.slots.prefetch_related("question_version__choices").get(position=2)
@@ -69,7 +71,7 @@ class TestTimedWalkthrough:
         device_b.force_login(attempt.user)
         resumed = device_b.get(reverse("exams:attempt", args=[attempt.pk]))
         assert resumed.url == q_url(attempt, 3)
-        assert checked_choice_ids(device_b.get(q_url(attempt, 1))) == right
+        assert sorted(checked_choice_ids(device_b.get(q_url(attempt, 1)))) == sorted(right)
         assert checked_choice_ids(device_b.get(q_url(attempt, 2))) == [wrong]
 
         review = learner_client.get(reverse("exams:review", args=[attempt.pk])).content.decode()
@@ -90,9 +92,7 @@ class TestTimedWalkthrough:
     def test_no_answer_key_in_any_response_of_an_attempt_in_progress(self, learner_client, timed_blueprint):
         attempt = start(learner_client, timed_blueprint)
         slot = attempt.slots.get(position=1)
-        responses = [
-            learner_client.get(q_url(attempt, p)) for p in range(1, attempt.question_count + 1)
-        ] + [
+        responses = [learner_client.get(q_url(attempt, p)) for p in range(1, attempt.question_count + 1)] + [
             learner_client.get(reverse("exams:review", args=[attempt.pk])),
             learner_client.post(q_url(attempt, 1, "answer"), {"choice": slot.choice_order[0]}, HTTP_HX_REQUEST="true"),
             learner_client.post(q_url(attempt, 1, "flag"), {"flagged": "1"}, HTTP_HX_REQUEST="true"),
@@ -206,7 +206,9 @@ class TestAccess:
         # With the token in the header, as the page's hx-headers sends it, the save goes through.
         page = client.get(q_url(attempt, 1)).content.decode()
         token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
-        ok = client.post(q_url(attempt, 1, "answer"), {"choice": choice}, HTTP_HX_REQUEST="true", HTTP_X_CSRFTOKEN=token)
+        ok = client.post(
+            q_url(attempt, 1, "answer"), {"choice": choice}, HTTP_HX_REQUEST="true", HTTP_X_CSRFTOKEN=token
+        )
         assert ok.status_code == 200
 
 

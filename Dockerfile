@@ -1,0 +1,20 @@
+# The app image: gunicorn serving Django, static files by whitenoise. Used by docker-compose.yml.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    DJANGO_SETTINGS_MODULE=config.settings.production
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY config ./config
+COPY quizapp ./quizapp
+COPY templates ./templates
+COPY static ./static
+COPY manage.py ./
+RUN pip install --no-cache-dir . \
+    && SECRET_KEY=build-only-collectstatic-key python manage.py collectstatic --noinput \
+    && useradd --create-home --uid 1000 app
+USER app
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -1,0 +1,153 @@
+"""A person takes exams in Debian's Chromium, driven by Playwright against a live server."""
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect, sync_playwright
+
+from quizapp.exams.models import Attempt, AttemptState
+from tests.factories import PASSWORD, BlueprintFactory, UserFactory, bank_with_questions
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium` (see README).")
+    # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls stay synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+            )
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture
+def exam(db):
+    bank = bank_with_questions(per_domain=2, slug="browser-bank")
+    blueprint = BlueprintFactory(
+        bank=bank, slug="short", title="Short timed set", question_count=5, duration_minutes=10
+    )
+    return blueprint
+
+
+@pytest.fixture
+def person(db):
+    return UserFactory(username="casey")
+
+
+def log_in(page, live_server, username):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name=f"Hello, {username}")).to_be_visible()
+
+
+def test_take_a_short_timed_exam_like_a_person(browser, live_server, exam, person):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    log_in(page, live_server, "casey")
+
+    page.get_by_role("link", name="Short timed set").first.click()
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_text("Question 1 of 5")).to_be_visible()
+    expect(page.locator("[data-timer-value]")).to_have_text(re.compile(r"^(10:00|09:5\d)$"))
+
+    # Q1 by keyboard: "1" picks the first option and it is saved at once.
+    page.keyboard.press("1")
+    expect(page.locator("#save-status")).to_contain_text("Answer saved")
+    expect(page.locator(".palette-item.is-answered")).to_have_count(1)
+
+    # Q2 by mouse, then flag it with F.
+    page.keyboard.press("n")
+    expect(page.get_by_text("Question 2 of 5")).to_be_visible()
+    page.locator(".option").nth(1).click()
+    expect(page.locator("#save-status")).to_contain_text("Answer saved")
+    page.keyboard.press("f")
+    expect(page.get_by_role("button", name=re.compile("Flagged for review"))).to_be_visible()
+
+    # Reload: the same question, the same answer, the same flag, the clock still running down.
+    page.reload()
+    expect(page.get_by_text("Question 2 of 5")).to_be_visible()
+    expect(page.locator("input[name=choice]").nth(1)).to_be_checked()
+    expect(page.locator(".palette-item.is-flagged")).to_have_count(1)
+
+    # Back with P, forward through the palette, then the review screen.
+    page.keyboard.press("p")
+    expect(page.get_by_text("Question 1 of 5")).to_be_visible()
+    expect(page.locator("input[name=choice]").first).to_be_checked()
+    page.get_by_role("link", name="Question 5, not answered").click()
+    expect(page.get_by_text("Question 5 of 5")).to_be_visible()
+    page.get_by_role("link", name="Review answers").click()
+    expect(page.get_by_role("heading", name="Review before you submit")).to_be_visible()
+    expect(page.get_by_text("2 of 5 answered")).to_be_visible()
+    expect(page.get_by_role("link", name="Question 2").first).to_be_visible()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Submit exam").click()
+    expect(page.get_by_role("heading", name="Score by domain")).to_be_visible()
+    expect(page.locator(".domain-table tbody tr")).to_have_count(5)
+    expect(page.get_by_text("Question by question")).to_be_visible()
+
+    attempt = Attempt.objects.get(user=person)
+    assert attempt.state == AttemptState.FINISHED
+    assert attempt.slots.exclude(selected_choice_ids=[]).count() == 2
+    assert errors == []
+    context.close()
+
+
+def test_the_countdown_submits_when_time_runs_out(browser, live_server, exam, person):
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, live_server, "casey")
+    page.goto(f"{live_server.url}/exams/{exam.bank.slug}/{exam.slug}/")
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_text("Question 1 of 5")).to_be_visible()
+    page.keyboard.press("2")
+    expect(page.locator("#save-status")).to_contain_text("Answer saved")
+    attempt = Attempt.objects.get(user=person)
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() + timedelta(seconds=3))
+    page.reload()
+    expect(page.get_by_role("heading", name="Score by domain")).to_be_visible(timeout=15_000)
+    expect(page.get_by_text("time ran out")).to_be_visible()
+    attempt.refresh_from_db()
+    assert attempt.finish_reason == Attempt.FinishReason.TIME_UP
+    assert attempt.slots.exclude(selected_choice_ids=[]).count() == 1
+    context.close()
+
+
+def test_the_same_exam_works_without_javascript(browser, live_server, exam, person):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, live_server, "casey")
+    page.goto(f"{live_server.url}/exams/{exam.bank.slug}/{exam.slug}/")
+    page.get_by_role("button", name="Start").click()
+    page.locator(".option").first.click()
+    page.get_by_role("button", name="Save and next").click()
+    expect(page.get_by_text("Question 2 of 5")).to_be_visible()
+    expect(page.get_by_text("Answer saved.")).to_be_visible()
+    page.get_by_role("button", name=re.compile("Flag for review")).click()
+    expect(page.get_by_role("button", name=re.compile("Flagged for review"))).to_be_visible()
+    page.get_by_role("link", name="Review & submit").click()
+    page.get_by_role("button", name="Submit exam").click()
+    expect(page.get_by_role("heading", name="Score by domain")).to_be_visible()
+    attempt = Attempt.objects.get(user=person)
+    assert attempt.state == AttemptState.FINISHED
+    assert attempt.slots.get(position=1).selected_choice_ids
+    assert attempt.slots.get(position=2).flagged
+    context.close()

@@ -66,6 +66,7 @@ def test_take_a_short_timed_exam_like_a_person(browser, live_server, exam, perso
     page.get_by_role("link", name="Short timed set").first.click()
     page.get_by_role("button", name="Start").click()
     expect(page.get_by_text("Question 1 of 5")).to_be_visible()
+    page.wait_for_selector("html.js")  # app.js has loaded, so keyboard shortcuts are live
     expect(page.locator("[data-timer-value]")).to_have_text(re.compile(r"^(10:00|09:5\d)$"))
 
     # Q1 by keyboard: "1" picks the first option and it is saved at once.
@@ -118,6 +119,7 @@ def test_the_countdown_submits_when_time_runs_out(browser, live_server, exam, pe
     page.goto(f"{live_server.url}/exams/{exam.bank.slug}/{exam.slug}/")
     page.get_by_role("button", name="Start").click()
     expect(page.get_by_text("Question 1 of 5")).to_be_visible()
+    page.wait_for_selector("html.js")
     page.keyboard.press("2")
     expect(page.locator("#save-status")).to_contain_text("Answer saved")
     attempt = Attempt.objects.get(user=person)

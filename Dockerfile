@@ -12,7 +12,8 @@ COPY quizapp ./quizapp
 COPY templates ./templates
 COPY static ./static
 COPY manage.py ./
-RUN pip install --no-cache-dir . \
+# Editable, so that settings find templates/, static/ and the bank data next to the code in /app.
+RUN pip install --no-cache-dir -e . \
     && SECRET_KEY=build-only-collectstatic-key python manage.py collectstatic --noinput \
     && useradd --create-home --uid 1000 app
 USER app

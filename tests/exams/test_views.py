@@ -278,3 +278,9 @@ class TestQueryCounts:
 def test_catalogue_lists_the_exams(learner_client, timed_blueprint, practice_blueprint):
     page = learner_client.get(reverse("exams:catalogue")).content.decode()
     assert timed_blueprint.title in page and practice_blueprint.title in page
+
+
+def test_an_unknown_attempt_shows_the_friendly_404_page(learner_client):
+    response = learner_client.get("/attempts/00000000-0000-0000-0000-000000000000/")
+    assert response.status_code == 404
+    assert "isn't yours to see" in response.content.decode()

@@ -262,6 +262,12 @@ def meta_problems(bank: BankData) -> list[Problem]:
             problem(f"{where}: mode must be one of {EXAM_MODES}")
         if exam.get("domain_selection", "weighted") not in DOMAIN_SELECTIONS:
             problem(f"{where}: domain_selection must be one of {DOMAIN_SELECTIONS}")
+        weights = exam.get("domain_weights") or {}
+        numbers = {d.get("number") for d in domains}
+        if not isinstance(weights, dict) or any(
+            not str(k).isdigit() or int(k) not in numbers or not isinstance(v, int) or v < 0 for k, v in weights.items()
+        ):
+            problem(f"{where}: domain_weights maps this bank's domain numbers to whole-number weights")
         if not isinstance(exam.get("question_count"), int) or exam["question_count"] < 1:
             problem(f"{where}: question_count must be a positive whole number")
         minutes = exam.get("duration_minutes")

@@ -31,6 +31,9 @@ class ExamBlueprint(models.Model):
     duration_minutes = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: untimed.")
     pass_mark_percent = models.PositiveSmallIntegerField(default=75)
     domain_selection = models.CharField(max_length=20, choices=DomainSelection.choices)
+    domain_weights = models.JSONField(
+        default=dict, blank=True, help_text="Domain number to weight; empty: the bank's own domain weights."
+    )
     position = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
 
@@ -44,6 +47,12 @@ class ExamBlueprint(models.Model):
     @property
     def is_timed(self):
         return self.mode == self.Mode.TIMED and bool(self.duration_minutes)
+
+    def weights(self):
+        """Weights by domain number for drawing questions: the blueprint's own, or else the bank's."""
+        if self.domain_weights:
+            return {int(number): int(weight) for number, weight in self.domain_weights.items()}
+        return dict(self.bank.domains.values_list("number", "weight"))
 
     @property
     def asks_for_domain(self):

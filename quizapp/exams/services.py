@@ -39,6 +39,7 @@ BLUEPRINT_FIELDS = (
     "duration_minutes",
     "pass_mark_percent",
     "domain_selection",
+    "domain_weights",
 )
 
 
@@ -50,6 +51,7 @@ def blueprints_sync(*, bank: Bank, definitions: list[dict]) -> list[ExamBlueprin
         defaults = {name: item.get(name) for name in BLUEPRINT_FIELDS}
         defaults["description"] = (defaults["description"] or "").strip()
         defaults["domain_selection"] = defaults["domain_selection"] or ExamBlueprint.DomainSelection.WEIGHTED
+        defaults["domain_weights"] = {str(k): v for k, v in (defaults["domain_weights"] or {}).items()}
         defaults.update(position=position, is_active=True)
         blueprint, _ = ExamBlueprint.objects.update_or_create(bank=bank, slug=item["slug"], defaults=defaults)
         blueprints.append(blueprint)
@@ -64,7 +66,7 @@ def blueprints_as_data(bank: Bank) -> list[dict]:
         item = {"slug": blueprint.slug}
         for name in BLUEPRINT_FIELDS:
             value = getattr(blueprint, name)
-            if value not in (None, ""):
+            if value not in (None, "", {}):
                 item[name] = value
         result.append(item)
     return result
@@ -120,7 +122,7 @@ def draw_versions(*, blueprint: ExamBlueprint, user, domain: Domain | None, rng:
     if domain is not None:
         allocation = {domain.number: blueprint.question_count}
     else:
-        weights = dict(blueprint.bank.domains.values_list("number", "weight"))
+        weights = blueprint.weights()
         allocation = allocate_by_weight(
             blueprint.question_count, weights, {d: len(by_domain.get(d, [])) for d in weights}
         )

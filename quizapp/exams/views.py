@@ -220,12 +220,22 @@ def result(request, attempt_id):
     if attempt.is_open:
         return redirect(attempt)
     percent = attempt.score_percent or 0
+    slots = queries.review_slots(attempt)
+    show = request.GET.get("show", "all")
+    filters = {
+        "all": lambda slot: True,
+        "incorrect": lambda slot: not slot.is_correct,
+        "flagged": lambda slot: slot.flagged,
+    }
+    keep = filters.get(show, filters["all"])
     context = {
         "attempt": attempt,
         "percent": percent,
         "scaled": estimated_scaled_score(percent, pass_mark_percent=attempt.pass_mark_percent),
         "domains": queries.domain_breakdown(attempt),
-        "slots": queries.review_slots(attempt),
+        "slots": [slot for slot in slots if keep(slot)],
+        "show": show if show in filters else "all",
+        "counts": {name: sum(1 for slot in slots if test(slot)) for name, test in filters.items()},
         "retake_url": reverse("exams:blueprint", args=[attempt.blueprint.bank.slug, attempt.blueprint.slug]),
     }
     return render(request, "exams/result.html", context)

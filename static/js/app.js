@@ -122,8 +122,14 @@
   });
 
   document.addEventListener("DOMContentLoaded", initTimer);
-  // Boosted navigation swaps the page body: start the countdown again from the new page's server figure.
-  document.addEventListener("htmx:afterSettle", function () {
+  // Boosted navigation swaps the page body: start the countdown again from the new page's server figure,
+  // and move focus to the new content so that screen readers and the Tab key start from the page, not the link.
+  document.addEventListener("htmx:afterSettle", function (event) {
     if (document.querySelector("[data-timer]") !== timer.element) initTimer();
+    var config = event.detail.requestConfig;
+    if (config && config.boosted && event.detail.target === document.body) {
+      var main = document.getElementById("main");
+      if (main) main.focus({ preventScroll: true });
+    }
   });
 })();

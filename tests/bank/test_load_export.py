@@ -119,3 +119,17 @@ def test_export_command_writes_yaml_and_json(tmp_path, small_bank_dir):
     call_command("export_bank", "dop-c02", "--format", "json", stdout=out)
     document = json.loads(out.getvalue())
     assert document["slug"] == "dop-c02" and len(document["questions"]) == 18
+
+
+def test_bad_exam_definitions_are_refused(small_bank_dir):
+    meta_path = small_bank_dir / "bank.yaml"
+    meta = yaml.safe_load(meta_path.read_text())
+    meta["exams"][0]["domain_weights"] = {9: 50}
+    meta["exams"][1]["mode"] = "sprint"
+    meta["exams"][2]["duration_minutes"] = None
+    meta_path.write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True))
+    with pytest.raises(BankLoadError) as error:
+        bank_load(path=small_bank_dir)
+    problems = "\n".join(error.value.problems)
+    assert "domain_weights" in problems and "mode must be one of" in problems and "needs duration_minutes" in problems
+    assert not Bank.objects.exists()

@@ -48,6 +48,12 @@ class TestStart:
         orders = [s.choice_order for s in slots]
         assert any(order != sorted(order) for order in orders), "options keep the bank order in every question"
 
+    def test_a_blueprint_can_override_the_bank_weights(self, bank, learner):
+        blueprint = BlueprintFactory(bank=bank, question_count=5, domain_weights={"1": 60, "6": 40})
+        attempt = services.attempt_start(user=learner, blueprint=blueprint, now=timezone.now())
+        domains = list(attempt.slots.values_list("question_version__domain__number", flat=True))
+        assert sorted(domains) == [1, 1, 1, 6, 6]
+
     def test_starting_again_resumes_the_open_attempt(self, timed_blueprint, learner):
         first = services.attempt_start(user=learner, blueprint=timed_blueprint, now=timezone.now())
         again = services.attempt_start(user=learner, blueprint=timed_blueprint, now=timezone.now())

@@ -89,6 +89,12 @@ class TestTimedWalkthrough:
         history = learner_client.get(reverse("history")).content.decode()
         assert reverse("exams:result", args=[attempt.pk]) in history
 
+        # The review can be narrowed to what went wrong or what was flagged.
+        incorrect = learner_client.get(done.url, {"show": "incorrect"}).content.decode()
+        assert incorrect.count('class="review-item card"') == 5
+        flagged = learner_client.get(done.url, {"show": "flagged"}).content.decode()
+        assert flagged.count('class="review-item card"') == 1 and 'id="q3"' in flagged
+
     def test_no_answer_key_in_any_response_of_an_attempt_in_progress(self, learner_client, timed_blueprint):
         attempt = start(learner_client, timed_blueprint)
         slot = attempt.slots.get(position=1)
@@ -151,6 +157,18 @@ class TestPracticeDrill:
         assert explanation not in learner_client.get(q_url(attempt, 2)).content.decode()
         other = attempt.slots.select_related("question_version").get(position=2).question_version.explanation
         assert other not in page
+
+    def test_a_drill_from_start_to_result(self, learner_client, practice_blueprint, bank):
+        attempt = start(learner_client, practice_blueprint, domain=bank.domains.get(number=5).pk)
+        for slot in attempt.slots.prefetch_related("question_version__choices").order_by("position"):
+            right = [c.id for c in slot.question_version.choices.all() if c.is_correct]
+            learner_client.post(q_url(attempt, slot.position, "answer"), {"choice": right})
+            learner_client.post(q_url(attempt, slot.position, "check"))
+            page = learner_client.get(q_url(attempt, slot.position)).content.decode()
+            assert "Correct</h2>" in page and "disabled" in page  # feedback, and the options are locked
+        learner_client.post(reverse("exams:submit", args=[attempt.pk]))
+        result = learner_client.get(reverse("exams:result", args=[attempt.pk])).content.decode()
+        assert "100%" in result and "Pass" in result and "Domain name 5" in result
 
     def test_a_drill_needs_a_domain(self, learner_client, practice_blueprint):
         url = reverse("exams:blueprint", args=[practice_blueprint.bank.slug, practice_blueprint.slug])

@@ -66,7 +66,10 @@ def canonical_question(question: dict) -> dict:
 
 
 def content_hash(question: dict) -> str:
-    return hashlib.sha256(json.dumps(canonical_question(question), sort_keys=True).encode()).hexdigest()
+    """A digest of what the question says; the order its notes are listed in does not count (the export sorts)."""
+    canonical = canonical_question(question)
+    canonical["notes"] = sorted(canonical["notes"])
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
 
 
 @transaction.atomic

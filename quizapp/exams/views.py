@@ -1,6 +1,5 @@
 """Exam pages. Each view checks access, makes one service call, and renders the page or, for HTMX, its partial."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -10,9 +9,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from quizapp.bank.models import Domain
-
 from . import queries, services
+from .forms import StartForm
 from .grading import estimated_scaled_score
 from .models import Attempt, ExamBlueprint
 
@@ -35,20 +33,6 @@ def catalogue(request):
     blueprints = ExamBlueprint.objects.filter(is_active=True).select_related("bank").order_by("bank", "position")
     open_attempts = Attempt.objects.for_user(request.user).open().select_related("blueprint", "chosen_domain")
     return render(request, "exams/catalogue.html", {"blueprints": blueprints, "open_attempts": open_attempts})
-
-
-class StartForm(forms.Form):
-    domain = forms.ModelChoiceField(queryset=Domain.objects.none(), empty_label=None, required=False)
-
-    def __init__(self, *args, blueprint, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.blueprint = blueprint
-        if blueprint.asks_for_domain:
-            self.fields["domain"].queryset = blueprint.bank.domains.all()
-            self.fields["domain"].required = True
-            self.fields["domain"].label = "Domain to practise"
-        else:
-            del self.fields["domain"]
 
 
 @login_required
@@ -83,7 +67,7 @@ def attempt_resume(request, attempt_id):
     return redirect("exams:question", attempt.pk, attempt.current_position)
 
 
-def question_context(request, attempt, position, now):
+def question_context(attempt, position, now):
     slot = queries.slot_with_choices(attempt, position)
     return {
         "attempt": attempt,
@@ -109,7 +93,7 @@ def question(request, attempt_id, position):
     if attempt.deadline and now >= attempt.deadline:
         return redirect("exams:review", attempt.pk)
     services.attempt_set_position(attempt=attempt, position=position)
-    return render(request, "exams/question.html", question_context(request, attempt, position, now))
+    return render(request, "exams/question.html", question_context(attempt, position, now))
 
 
 def after_answer_redirect(attempt, position, go):

@@ -101,6 +101,8 @@ def test_export_load_export_is_byte_identical(tmp_path):
     for name, text in first.items():
         (export_dir / name).parent.mkdir(parents=True, exist_ok=True)
         (export_dir / name).write_text(text, encoding="utf-8")
+    over_source = bank_load(path=export_dir)  # the export says exactly what the source said
+    assert over_source.unchanged == Question.objects.count() and not over_source.new_versions
     Question.objects.all().delete()  # versions protect their domains: remove them first
     Bank.objects.all().delete()
     report = bank_load(path=export_dir)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -183,6 +184,16 @@ def finish_if_overdue(*, attempt: Attempt, now: datetime) -> Attempt:
     return attempt
 
 
+@contextmanager
+def _finishing_if_overdue(attempt: Attempt, now: datetime):
+    """On a refused write, finish the attempt if its time is up (after the refused write's rollback)."""
+    try:
+        yield
+    except AttemptClosed:
+        finish_if_overdue(attempt=attempt, now=now)
+        raise
+
+
 def _lock_open_attempt(attempt_id, now) -> Attempt:
     """Lock the attempt row for this transaction and refuse if it no longer takes answers."""
     attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
@@ -208,37 +219,33 @@ def attempt_save_answer(
     AnswerRejected for choices that are not this question's; either way nothing changes.
     """
     sequence = sequence if sequence is not None else int(time.time() * 1000)
-    try:
-        with transaction.atomic():
-            locked = _lock_open_attempt(attempt.pk, now)
-            slot = locked.slots.select_related("question_version").get(position=position)
-            if slot.is_confirmed:
-                raise AnswerRejected("You have already checked this answer; it can no longer change.")
-            try:
-                chosen = [int(c) for c in choice_ids]
-            except (TypeError, ValueError):
-                raise AnswerRejected("That choice does not belong to this question.") from None
-            if not set(chosen) <= set(slot.choice_order) or len(set(chosen)) != len(chosen):
-                raise AnswerRejected("That choice does not belong to this question.")
-            if len(chosen) > 1 and not slot.question_version.is_multiple:
-                raise AnswerRejected("This question takes one answer.")
-            chosen = [c for c in slot.choice_order if c in chosen]  # keep the displayed order
-            updated = AttemptSlot.objects.filter(pk=slot.pk, answer_sequence__lt=sequence).update(
-                selected_choice_ids=chosen, answer_sequence=sequence, answered_at=now
-            )
-            if updated:
-                slot.selected_choice_ids, slot.answer_sequence, slot.answered_at = chosen, sequence, now
-            else:
-                slot.refresh_from_db()
-            return SaveResult(slot=slot, saved=bool(updated))
-    except AttemptClosed:
-        finish_if_overdue(attempt=attempt, now=now)
-        raise
+    with _finishing_if_overdue(attempt, now), transaction.atomic():
+        locked = _lock_open_attempt(attempt.pk, now)
+        slot = locked.slots.select_related("question_version").get(position=position)
+        if slot.is_confirmed:
+            raise AnswerRejected("You have already checked this answer; it can no longer change.")
+        try:
+            chosen = [int(c) for c in choice_ids]
+        except (TypeError, ValueError):
+            raise AnswerRejected("That choice does not belong to this question.") from None
+        if not set(chosen) <= set(slot.choice_order) or len(set(chosen)) != len(chosen):
+            raise AnswerRejected("That choice does not belong to this question.")
+        if len(chosen) > 1 and not slot.question_version.is_multiple:
+            raise AnswerRejected("This question takes one answer.")
+        chosen = [c for c in slot.choice_order if c in chosen]  # keep the displayed order
+        updated = AttemptSlot.objects.filter(pk=slot.pk, answer_sequence__lt=sequence).update(
+            selected_choice_ids=chosen, answer_sequence=sequence, answered_at=now
+        )
+        if updated:
+            slot.selected_choice_ids, slot.answer_sequence, slot.answered_at = chosen, sequence, now
+        else:
+            slot.refresh_from_db()
+        return SaveResult(slot=slot, saved=bool(updated))
 
 
 def attempt_set_flag(*, attempt: Attempt, position: int, flagged: bool, now: datetime) -> AttemptSlot:
     """Mark or unmark a question for review."""
-    with transaction.atomic():
+    with _finishing_if_overdue(attempt, now), transaction.atomic():
         locked = _lock_open_attempt(attempt.pk, now)
         slot = locked.slots.get(position=position)
         if slot.flagged != flagged:
@@ -249,7 +256,7 @@ def attempt_set_flag(*, attempt: Attempt, position: int, flagged: bool, now: dat
 
 def attempt_confirm_answer(*, attempt: Attempt, position: int, now: datetime) -> AttemptSlot:
     """Practice mode: lock the answer to one question and grade it, so its explanation can be shown."""
-    with transaction.atomic():
+    with _finishing_if_overdue(attempt, now), transaction.atomic():
         locked = _lock_open_attempt(attempt.pk, now)
         if not locked.is_practice:
             raise AnswerRejected("Answers are checked at the end of a timed exam.")

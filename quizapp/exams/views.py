@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from . import queries, services
 from .forms import StartForm
@@ -148,6 +149,8 @@ def flag(request, attempt_id, position):
         )
     except services.AttemptClosed as error:
         messages.error(request, str(error))
+        if request.htmx:  # a full navigation, not a result page swapped into the flag button
+            return HttpResponseClientRedirect(reverse("exams:attempt", args=[attempt.pk]))
         return redirect("exams:attempt", attempt.pk)
     if request.htmx:
         context = {"attempt": attempt, "slot": slot, "palette": queries.palette_slots(attempt)}

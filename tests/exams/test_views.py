@@ -126,6 +126,16 @@ class TestTimedWalkthrough:
         attempt.refresh_from_db()
         assert attempt.state == AttemptState.FINISHED and attempt.correct_count is not None
 
+    def test_a_late_flag_is_refused_finishes_the_attempt_and_sends_the_browser_to_the_result(
+        self, learner_client, timed_blueprint
+    ):
+        attempt = start(learner_client, timed_blueprint)
+        Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(minutes=2))
+        response = learner_client.post(q_url(attempt, 1, "flag"), {"flagged": "1"}, HTTP_HX_REQUEST="true")
+        assert response["HX-Redirect"] == reverse("exams:attempt", args=[attempt.pk])
+        attempt.refresh_from_db()
+        assert attempt.state == AttemptState.FINISHED and not attempt.slots.filter(flagged=True).exists()
+
     def test_a_page_view_after_the_deadline_finishes_the_attempt(self, learner_client, timed_blueprint):
         attempt = start(learner_client, timed_blueprint)
         Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(minutes=5))

@@ -1,7 +1,6 @@
 """Test data: factory_boy factories for every layer, plus `bank_with_questions` for a whole small bank."""
 
 import factory
-from django.utils import timezone
 
 from quizapp.accounts.models import User
 from quizapp.bank.models import Bank, Choice, Domain, Note, Question, QuestionVersion, TaskStatement, Topic
@@ -150,7 +149,3 @@ class BlueprintFactory(factory.django.DjangoModelFactory):
     duration_minutes = 30
     pass_mark_percent = 75
     domain_selection = ExamBlueprint.DomainSelection.WEIGHTED
-
-
-def now():
-    return timezone.now()

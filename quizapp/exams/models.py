@@ -66,8 +66,9 @@ class AttemptState(models.TextChoices):
     FINISHED = "finished", "Finished"
 
     @classmethod
-    def allowed_transitions(cls):
-        return {cls.IN_PROGRESS: {cls.FINISHED}, cls.FINISHED: set()}
+    def can_change(cls, current, to):
+        """Whether an attempt may go from state `current` to `to`: a finished attempt never reopens."""
+        return to in {cls.IN_PROGRESS: {cls.FINISHED}, cls.FINISHED: set()}[current]
 
 
 class AttemptQuerySet(models.QuerySet):

@@ -283,7 +283,7 @@ def attempt_finish(*, attempt_id, now: datetime, reason: str = Attempt.FinishRea
     """Grade and finish an attempt exactly once; a second or concurrent call returns the finished attempt."""
     with transaction.atomic():
         attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
-        if not attempt.is_open:
+        if not AttemptState.can_change(attempt.state, AttemptState.FINISHED):
             return attempt
         if attempt.deadline and now >= attempt.deadline:
             now, reason = attempt.deadline, Attempt.FinishReason.TIME_UP

@@ -133,7 +133,10 @@ def answer(request, attempt_id, position):
     if request.htmx:
         context = {"attempt": attempt, "slot": result.slot, "saved": True, "palette": queries.palette_slots(attempt)}
         return render(request, "exams/question.html#answer_saved", context)
-    messages.success(request, "Answer saved.")
+    if result.slot.is_answered:
+        messages.success(request, "Answer saved.")
+    else:
+        messages.info(request, "No option was chosen, so this question is still unanswered.")
     return after_answer_redirect(attempt, position, request.POST.get("go"))
 
 

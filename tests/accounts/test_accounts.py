@@ -129,3 +129,15 @@ def test_demo_accounts_in_development_are_idempotent(capsys):
     call_command("create_demo_accounts")
     assert set(User.objects.values_list("username", "role")) == {("learner", "learner"), ("instructor", "instructor")}
     assert "learner-demo-pass" in capsys.readouterr().out
+
+
+def test_an_htmx_request_after_the_session_ended_navigates_to_login():
+    """An autosave from a page whose session has ended must not swap the login page into the save status."""
+    response = Client().post(
+        "/attempts/00000000-0000-0000-0000-000000000000/questions/1/answer/",
+        {"choice": "1"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/attempts/x/questions/1/",
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/accounts/login/?next=/attempts/x/questions/1/"

@@ -136,6 +136,11 @@ class TestTimedWalkthrough:
         attempt.refresh_from_db()
         assert attempt.state == AttemptState.FINISHED and not attempt.slots.filter(flagged=True).exists()
 
+    def test_saving_without_a_choice_says_the_question_is_still_unanswered(self, learner_client, timed_blueprint):
+        attempt = start(learner_client, timed_blueprint)
+        page = learner_client.post(q_url(attempt, 1, "answer"), {"go": "stay"}, follow=True).content.decode()
+        assert "still unanswered" in page and "Answer saved." not in page
+
     def test_a_page_view_after_the_deadline_finishes_the_attempt(self, learner_client, timed_blueprint):
         attempt = start(learner_client, timed_blueprint)
         Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() - timedelta(minutes=5))

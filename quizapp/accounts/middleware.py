@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.shortcuts import resolve_url
+from django_htmx.http import HttpResponseClientRedirect
+
+
+class HtmxLoginRedirectMiddleware:
+    """Send an HTMX request whose session has ended to the login page as a full navigation.
+
+    Without this, htmx follows the login redirect itself and swaps the whole login page into the small element
+    it was updating (an autosave status, a flag button).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        htmx = getattr(request, "htmx", None)
+        if htmx and not htmx.boosted and response.status_code == 302:
+            login_url = resolve_url(settings.LOGIN_URL)
+            if response["Location"].startswith(login_url):
+                return HttpResponseClientRedirect(f"{login_url}?next={htmx.current_url_abs_path or '/'}")
+        return response

@@ -138,6 +138,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "quizapp.accounts.views.csrf_failure"
 
 # Every script and stylesheet is served by the app: no inline code, no eval, no third-party origin.
 CONTENT_SECURITY_POLICY = {

@@ -20,3 +20,15 @@ def signup(request):
         messages.success(request, "Welcome! Your account is ready: pick an exam to start.")
         return redirect("exams:catalogue")
     return render(request, "accounts/signup.html", {"form": form})
+
+
+def csrf_failure(request, reason=""):
+    """A form or an HTMX request whose CSRF token is stale (after a log-in elsewhere in this browser).
+
+    HTMX requests get the page reloaded, which brings a fresh token and shows what was really saved; plain
+    forms get a page that says what happened instead of Django's technical one.
+    """
+    response = render(request, "403_csrf.html", status=403)
+    if getattr(request, "htmx", False):
+        response["HX-Refresh"] = "true"
+    return response

@@ -141,3 +141,9 @@ def test_an_htmx_request_after_the_session_ended_navigates_to_login():
     )
     assert response.status_code == 200
     assert response["HX-Redirect"] == "/accounts/login/?next=/attempts/x/questions/1/"
+
+
+def test_a_stale_csrf_token_on_a_plain_form_gets_a_page_that_explains():
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("accounts:login"), {"username": "x", "password": "y"})
+    assert response.status_code == 403 and "This page has expired" in response.content.decode()

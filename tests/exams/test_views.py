@@ -234,7 +234,8 @@ class TestAccess:
             (q_url(attempt, 1, "flag"), {"flagged": "1"}),
             (reverse("exams:submit", args=[attempt.pk]), {}),
         ]:
-            assert client.post(url, data, HTTP_HX_REQUEST="true").status_code == 403
+            refused = client.post(url, data, HTTP_HX_REQUEST="true")
+            assert refused.status_code == 403 and refused["HX-Refresh"] == "true"
         assert attempt.slots.get(position=1).selected_choice_ids == []
         # With the token in the header, as the page's hx-headers sends it, the save goes through.
         page = client.get(q_url(attempt, 1)).content.decode()

@@ -153,3 +153,23 @@ def test_the_same_exam_works_without_javascript(browser, live_server, exam, pers
     assert attempt.slots.get(position=1).selected_choice_ids
     assert attempt.slots.get(position=2).flagged
     context.close()
+
+
+def test_a_failed_save_is_shown_and_a_retry_saves(browser, live_server, exam, person):
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, live_server, "casey")
+    page.goto(f"{live_server.url}/exams/{exam.bank.slug}/{exam.slug}/")
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_text("Question 1 of 5")).to_be_visible()
+    page.wait_for_selector("html.js")
+    page.route("**/answer/", lambda route: route.abort())  # the network drops the autosave
+    page.locator(".option").nth(0).click()
+    expect(page.locator("#save-status")).to_contain_text("Not saved")
+    assert Attempt.objects.get(user=person).slots.get(position=1).selected_choice_ids == []
+    page.unroute("**/answer/")
+    page.locator(".option").nth(1).click()
+    expect(page.locator("#save-status")).to_contain_text("Answer saved")
+    slot = Attempt.objects.get(user=person).slots.get(position=1)
+    assert slot.selected_choice_ids == [slot.choice_order[1]]
+    context.close()

@@ -20,16 +20,16 @@ def palette_slots(attempt: Attempt) -> list[AttemptSlot]:
     )
 
 
+def _slots_with_versions(attempt: Attempt):
+    """Slots with their frozen versions, domains, topics, choices and cited notes, in a fixed number of queries."""
+    return attempt.slots.select_related("question_version__domain", "question_version__topic").prefetch_related(
+        "question_version__choices", Prefetch("question_version__notes", queryset=Note.objects.order_by("position"))
+    )
+
+
 def slot_with_choices(attempt: Attempt, position: int) -> AttemptSlot:
     """One slot, its frozen version and that version's choices in this attempt's order."""
-    slot = (
-        attempt.slots.select_related("question_version__domain", "question_version__topic")
-        .prefetch_related(
-            Prefetch("question_version__choices", queryset=Choice.objects.all()),
-            Prefetch("question_version__notes", queryset=Note.objects.order_by("position")),
-        )
-        .get(position=position)
-    )
+    slot = _slots_with_versions(attempt).get(position=position)
     slot.ordered_choices = order_choices(slot)
     return slot
 
@@ -47,11 +47,7 @@ def order_choices(slot: AttemptSlot) -> list[Choice]:
 
 def review_slots(attempt: Attempt) -> list[AttemptSlot]:
     """Every slot with its version, choices and notes, for the review after an attempt is finished."""
-    slots = list(
-        attempt.slots.select_related("question_version__domain", "question_version__topic").prefetch_related(
-            "question_version__choices", Prefetch("question_version__notes", queryset=Note.objects.order_by("position"))
-        )
-    )
+    slots = list(_slots_with_versions(attempt))
     for slot in slots:
         slot.ordered_choices = order_choices(slot)
     return slots

@@ -1,17 +1,14 @@
 """Every page a learner meets passes axe-core's automated accessibility rules (WCAG 2.1 A and AA)."""
 
-import os
-from pathlib import Path
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
-from playwright.sync_api import expect, sync_playwright
 
 from quizapp.exams import services
-from tests.factories import PASSWORD, BlueprintFactory, UserFactory, bank_with_questions
+from tests.factories import BlueprintFactory, UserFactory, bank_with_questions
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+from .conftest import log_in
+
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,9 +19,7 @@ def describe(violations):
     )
 
 
-def test_pages_have_no_accessibility_violations(live_server):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium` (see README).")
+def test_pages_have_no_accessibility_violations(browser, live_server):
     bank = bank_with_questions(per_domain=2, slug="a11y-bank")
     timed = BlueprintFactory(bank=bank, slug="timed", title="Timed", question_count=4, duration_minutes=10)
     drill = BlueprintFactory(
@@ -35,42 +30,29 @@ def test_pages_have_no_accessibility_violations(live_server):
     services.attempt_finish(attempt_id=finished.pk, now=timezone.now())
     open_attempt = services.attempt_start(user=user, blueprint=drill, domain=bank.domains.first(), now=timezone.now())
 
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-            )
-            page = browser.new_page()
-            axe = Axe()
-            # The checker itself can fail: an image without alt text and an unlabelled input are caught.
-            page.set_content('<html lang="en"><title>t</title><main><img src="x.png"><input></main></html>')
-            caught = {v["id"] for v in axe.run(page, options=AXE_OPTIONS).response["violations"]}
-            assert {"image-alt", "label"} <= caught
-            public = ["/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
-            for path in public:
-                page.goto(live_server.url + path)
-                violations = axe.run(page, options=AXE_OPTIONS).response["violations"]
-                assert not violations, f"{path}\n{describe(violations)}"
-            page.goto(live_server.url + "/accounts/login/")
-            page.get_by_label("Username").fill("avery")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            expect(page.get_by_role("heading", name="Hello, avery")).to_be_visible()
-            private = [
-                "/",
-                "/exams/",
-                f"/exams/{bank.slug}/{drill.slug}/",
-                f"/attempts/{open_attempt.pk}/questions/1/",
-                f"/attempts/{open_attempt.pk}/review/",
-                f"/attempts/{finished.pk}/result/",
-                "/history/",
-                "/accounts/password/change/",
-            ]
-            for path in private:
-                page.goto(live_server.url + path)
-                violations = axe.run(page, options=AXE_OPTIONS).response["violations"]
-                assert not violations, f"{path}\n{describe(violations)}"
-            browser.close()
-    finally:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    page = browser.new_page()
+    axe = Axe()
+    # The checker itself can fail: an image without alt text and an unlabelled input are caught.
+    page.set_content('<html lang="en"><title>t</title><main><img src="x.png"><input></main></html>')
+    caught = {v["id"] for v in axe.run(page, options=AXE_OPTIONS).response["violations"]}
+    assert {"image-alt", "label"} <= caught
+    public = ["/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
+    for path in public:
+        page.goto(live_server.url + path)
+        violations = axe.run(page, options=AXE_OPTIONS).response["violations"]
+        assert not violations, f"{path}\n{describe(violations)}"
+    log_in(page, live_server, "avery")
+    private = [
+        "/",
+        "/exams/",
+        f"/exams/{bank.slug}/{drill.slug}/",
+        f"/attempts/{open_attempt.pk}/questions/1/",
+        f"/attempts/{open_attempt.pk}/review/",
+        f"/attempts/{finished.pk}/result/",
+        "/history/",
+        "/accounts/password/change/",
+    ]
+    for path in private:
+        page.goto(live_server.url + path)
+        violations = axe.run(page, options=AXE_OPTIONS).response["violations"]
+        assert not violations, f"{path}\n{describe(violations)}"

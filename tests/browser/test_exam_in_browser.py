@@ -1,36 +1,18 @@
 """A person takes exams in Debian's Chromium, driven by Playwright against a live server."""
 
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from quizapp.exams.models import Attempt, AttemptState
-from tests.factories import PASSWORD, BlueprintFactory, UserFactory, bank_with_questions
+from tests.factories import BlueprintFactory, UserFactory, bank_with_questions
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+from .conftest import log_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium` (see README).")
-    # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls stay synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-            )
-            yield browser
-            browser.close()
-    finally:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture
@@ -47,12 +29,14 @@ def person(db):
     return UserFactory(username="casey")
 
 
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name=f"Hello, {username}")).to_be_visible()
+def start_exam(page, live_server, exam, *, javascript=True):
+    """Log in as casey, start the short exam and wait for question 1 (and, with JavaScript, for app.js)."""
+    log_in(page, live_server, "casey")
+    page.goto(f"{live_server.url}/exams/{exam.bank.slug}/{exam.slug}/")
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_text("Question 1 of 5")).to_be_visible()
+    if javascript:  # keyboard shortcuts and autosave act only once app.js has run
+        page.wait_for_selector("html.js")
 
 
 def test_take_a_short_timed_exam_like_a_person(browser, live_server, exam, person):
@@ -115,11 +99,7 @@ def test_take_a_short_timed_exam_like_a_person(browser, live_server, exam, perso
 def test_the_countdown_submits_when_time_runs_out(browser, live_server, exam, person):
     context = browser.new_context()
     page = context.new_page()
-    log_in(page, live_server, "casey")
-    page.goto(f"{live_server.url}/exams/{exam.bank.slug}/{exam.slug}/")
-    page.get_by_role("button", name="Start").click()
-    expect(page.get_by_text("Question 1 of 5")).to_be_visible()
-    page.wait_for_selector("html.js")
+    start_exam(page, live_server, exam)
     page.keyboard.press("2")
     expect(page.locator("#save-status")).to_contain_text("Answer saved")
     attempt = Attempt.objects.get(user=person)
@@ -136,9 +116,7 @@ def test_the_countdown_submits_when_time_runs_out(browser, live_server, exam, pe
 def test_the_same_exam_works_without_javascript(browser, live_server, exam, person):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    log_in(page, live_server, "casey")
-    page.goto(f"{live_server.url}/exams/{exam.bank.slug}/{exam.slug}/")
-    page.get_by_role("button", name="Start").click()
+    start_exam(page, live_server, exam, javascript=False)
     page.locator(".option").first.click()
     page.get_by_role("button", name="Save and next").click()
     expect(page.get_by_text("Question 2 of 5")).to_be_visible()
@@ -158,11 +136,7 @@ def test_the_same_exam_works_without_javascript(browser, live_server, exam, pers
 def test_a_failed_save_is_shown_and_a_retry_saves(browser, live_server, exam, person):
     context = browser.new_context()
     page = context.new_page()
-    log_in(page, live_server, "casey")
-    page.goto(f"{live_server.url}/exams/{exam.bank.slug}/{exam.slug}/")
-    page.get_by_role("button", name="Start").click()
-    expect(page.get_by_text("Question 1 of 5")).to_be_visible()
-    page.wait_for_selector("html.js")
+    start_exam(page, live_server, exam)
     page.route("**/answer/", lambda route: route.abort())  # the network drops the autosave
     page.locator(".option").nth(0).click()
     expect(page.locator("#save-status")).to_contain_text("Not saved")

@@ -77,7 +77,7 @@ def main():
         "autosave (HTMX)",
         lambda i: client.post(
             f"/attempts/{attempt.pk}/questions/{1 + i % 75}/answer/",
-            {"choice": slots[i % 75].choice_order[0], "sequence": str(10_000 + i)},
+            {"choice": slots[i % 75].choice_order[0]},
             HTTP_HX_REQUEST="true",
         ),
         args.rounds,

@@ -5,10 +5,13 @@ freezes what it drew: each slot points at a QuestionVersion and keeps its own op
 does later changes the attempt.
 """
 
+import math
 import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 
 from quizapp.bank.models import Bank, Domain, QuestionVersion
 
@@ -115,6 +118,17 @@ class Attempt(models.Model):
             models.Index(fields=["user", "state"]),
             models.Index(fields=["state", "deadline"]),
         ]
+        constraints = [
+            # At most one open attempt per learner, exam and chosen domain, however many starts race: the loser
+            # of a race resumes the winner's attempt. Coalesce because NULL never equals NULL in a unique index.
+            models.UniqueConstraint(
+                "user",
+                "blueprint",
+                Coalesce("chosen_domain", Value(0)),
+                condition=Q(state="in_progress"),
+                name="one_open_attempt_per_exam",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.user} – {self.blueprint} ({self.started_at:%Y-%m-%d %H:%M})"
@@ -149,9 +163,10 @@ class Attempt(models.Model):
         return end - self.started_at if end else None
 
     def seconds_left(self, now):
+        """Whole seconds to the deadline, rounded up: a countdown that reaches zero is never early."""
         if self.deadline is None:
             return None
-        return max(0, int((self.deadline - now).total_seconds()))
+        return max(0, math.ceil((self.deadline - now).total_seconds()))
 
 
 class AttemptSlot(models.Model):
@@ -162,8 +177,8 @@ class AttemptSlot(models.Model):
     question_version = models.ForeignKey(QuestionVersion, on_delete=models.PROTECT, related_name="slots")
     choice_order = models.JSONField(help_text="Choice ids in the order this attempt shows them.")
     selected_choice_ids = models.JSONField(default=list, blank=True)
-    # The client's timestamp (ms) of the newest saved answer: an older request arriving late is ignored.
-    answer_sequence = models.BigIntegerField(default=0)
+    # When the stored answer was given, as the server estimated it (save_protocol.py): an older save is refused.
+    answer_given_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     flagged = models.BooleanField(default=False)
     confirmed_at = models.DateTimeField(null=True, blank=True, help_text="Practice mode: answer checked, locked.")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import random
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 
 from quizapp.bank.models import Bank, Choice, Domain, Question
@@ -146,13 +145,28 @@ def attempt_start(
         raise ValueError("This exam needs a domain.")
     if not blueprint.asks_for_domain:
         domain = None
-    existing = Attempt.objects.for_user(user).open().filter(blueprint=blueprint, chosen_domain=domain).first()
+    open_attempts = Attempt.objects.for_user(user).open().filter(blueprint=blueprint, chosen_domain=domain)
+    existing = open_attempts.first()
     if existing is not None:
         return existing
     rng = rng or random.SystemRandom()
     version_ids = draw_versions(blueprint=blueprint, user=user, domain=domain, rng=rng)
     if not version_ids:
         raise ValueError("This bank has no published questions for that exam yet.")
+    try:
+        with transaction.atomic():
+            return _create_attempt(
+                user=user, blueprint=blueprint, domain=domain, now=now, version_ids=version_ids, rng=rng
+            )
+    except IntegrityError:
+        # A concurrent start (another tab, a double submit) won the race for the one open attempt: resume it.
+        winner = open_attempts.first()
+        if winner is None:
+            raise
+        return winner
+
+
+def _create_attempt(*, user, blueprint, domain, now, version_ids, rng) -> Attempt:
     attempt = Attempt.objects.create(
         user=user,
         blueprint=blueprint,
@@ -207,18 +221,19 @@ def _lock_open_attempt(attempt_id, now) -> Attempt:
 @dataclass
 class SaveResult:
     slot: AttemptSlot
-    saved: bool  # False when a newer answer had already been saved (a stale request)
+    saved: bool  # False when a newer answer had already been saved (a stale request): nothing changed
 
 
 def attempt_save_answer(
-    *, attempt: Attempt, position: int, choice_ids: list[int], now: datetime, sequence: int | None = None
+    *, attempt: Attempt, position: int, choice_ids: list[int], now: datetime, given_at: datetime | None = None
 ) -> SaveResult:
-    """Save the learner's choice(s) for one question, unless a newer answer is already saved.
+    """Save the learner's choice(s) for one question, unless an answer given later is already saved.
 
-    Raises AttemptClosed after the deadline plus grace (the attempt is then finished as of its deadline) and
-    AnswerRejected for choices that are not this question's; either way nothing changes.
+    `given_at` is when the learner gave this answer, as the server estimated it (save_protocol.py); it defaults
+    to `now`. Raises AttemptClosed after the deadline plus grace (the attempt is then finished as of its deadline)
+    and AnswerRejected for choices that are not this question's; either way nothing changes.
     """
-    sequence = sequence if sequence is not None else int(time.time() * 1000)
+    given_at = min(given_at or now, now)
     with _finishing_if_overdue(attempt, now), transaction.atomic():
         locked = _lock_open_attempt(attempt.pk, now)
         slot = locked.slots.select_related("question_version").get(position=position)
@@ -233,11 +248,13 @@ def attempt_save_answer(
         if len(chosen) > 1 and not slot.question_version.is_multiple:
             raise AnswerRejected("This question takes one answer.")
         chosen = [c for c in slot.choice_order if c in chosen]  # keep the displayed order
-        updated = AttemptSlot.objects.filter(pk=slot.pk, answer_sequence__lt=sequence).update(
-            selected_choice_ids=chosen, answer_sequence=sequence, answered_at=now
+        # Ties go to the later arrival: within one page requests are queued in click order (hx-sync).
+        not_newer = Q(answer_given_at__isnull=True) | Q(answer_given_at__lte=given_at)
+        updated = AttemptSlot.objects.filter(not_newer, pk=slot.pk).update(
+            selected_choice_ids=chosen, answer_given_at=given_at, answered_at=now
         )
         if updated:
-            slot.selected_choice_ids, slot.answer_sequence, slot.answered_at = chosen, sequence, now
+            slot.selected_choice_ids, slot.answer_given_at, slot.answered_at = chosen, given_at, now
         else:
             slot.refresh_from_db()
         return SaveResult(slot=slot, saved=bool(updated))

@@ -6,11 +6,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from . import queries, services
+from . import queries, save_protocol, services
 from .forms import StartForm
 from .grading import estimated_scaled_score
 from .models import Attempt, ExamBlueprint
@@ -30,6 +31,7 @@ def slot_position_or_404(attempt, position):
 
 
 @login_required
+@require_safe
 def catalogue(request):
     blueprints = ExamBlueprint.objects.filter(is_active=True).select_related("bank").order_by("bank", "position")
     open_attempts = Attempt.objects.for_user(request.user).open().select_related("blueprint", "chosen_domain")
@@ -37,6 +39,7 @@ def catalogue(request):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def blueprint_detail(request, bank_slug, slug):
     blueprint = get_object_or_404(
         ExamBlueprint.objects.select_related("bank"), bank__slug=bank_slug, slug=slug, is_active=True
@@ -60,6 +63,8 @@ def blueprint_detail(request, bank_slug, slug):
 
 
 @login_required
+@require_safe
+@never_cache
 def attempt_resume(request, attempt_id):
     """Send the learner where the attempt stands: its current question, or its result once finished."""
     attempt = services.finish_if_overdue(attempt=own_attempt(request, attempt_id), now=timezone.now())
@@ -77,13 +82,15 @@ def question_context(attempt, position, now):
         "palette": queries.palette_slots(attempt),
         "seconds_left": attempt.seconds_left(now),
         "reveal": attempt.is_practice and slot.is_confirmed,
-        "sequence": int(now.timestamp() * 1000),
+        "save_token": save_protocol.page_token(attempt_id=attempt.pk, position=position, now=now),
         "previous_position": position - 1 if position > 1 else None,
         "next_position": position + 1 if position < attempt.question_count else None,
     }
 
 
 @login_required
+@require_safe
+@never_cache
 @vary_on_headers("HX-Request")
 def question(request, attempt_id, position):
     now = timezone.now()
@@ -104,32 +111,43 @@ def after_answer_redirect(attempt, position, go):
         return redirect("exams:question", attempt.pk, position - 1)
     if go == "review":
         return redirect("exams:review", attempt.pk)
+    if go and go.isascii() and go.isdigit() and 1 <= int(go) <= attempt.question_count:  # a palette button
+        return redirect("exams:question", attempt.pk, int(go))
     return redirect("exams:question", attempt.pk, position)
 
 
 @login_required
 @require_POST
+@never_cache
 def answer(request, attempt_id, position):
-    """Autosave one question's answer (HTMX on every click; a plain form post without JavaScript)."""
+    """Autosave one question's answer (HTMX on every click; a plain form post without JavaScript).
+
+    The response says what happened: saved, refused as older than an answer already saved (409), refused
+    because time is up (409) or because the request is malformed (400/422). "Saved" is shown only when stored.
+    """
     now = timezone.now()
     attempt = own_attempt(request, attempt_id)
     slot_position_or_404(attempt, position)
-    sequence = request.POST.get("sequence")
     try:
-        result = services.attempt_save_answer(
-            attempt=attempt,
+        given_at = save_protocol.given_at(
+            token=request.POST.get("page"),
+            elapsed_ms=request.POST.get("elapsed"),
+            attempt_id=attempt.pk,
             position=position,
-            choice_ids=request.POST.getlist("choice"),
-            sequence=int(sequence) if sequence and sequence.isdigit() else None,
             now=now,
         )
-    except (services.AttemptClosed, services.AnswerRejected) as error:
-        status = 409 if isinstance(error, services.AttemptClosed) else 422
-        if request.htmx:
-            context = {"attempt": attempt, "error": str(error), "closed": status == 409}
-            return render(request, "exams/question.html#answer_status", context, status=status)
-        messages.error(request, str(error))
-        return redirect("exams:attempt", attempt.pk)
+        result = services.attempt_save_answer(
+            attempt=attempt, position=position, choice_ids=request.POST.getlist("choice"), given_at=given_at, now=now
+        )
+    except (save_protocol.BadSaveRequest, services.AttemptClosed, services.AnswerRejected) as error:
+        status = {services.AttemptClosed: 409, save_protocol.BadSaveRequest: 400}.get(type(error), 422)
+        return answer_refused(request, attempt, position, str(error), status=status, closed=status == 409)
+    if not result.saved:
+        message = (
+            "an answer you gave later, in another tab or on another device, is already saved. "
+            "Reload the page to see it."
+        )
+        return answer_refused(request, attempt, position, message, status=409)
     if request.htmx:
         context = {"attempt": attempt, "slot": result.slot, "saved": True, "palette": queries.palette_slots(attempt)}
         return render(request, "exams/question.html#answer_saved", context)
@@ -140,8 +158,22 @@ def answer(request, attempt_id, position):
     return after_answer_redirect(attempt, position, request.POST.get("go"))
 
 
+def answer_refused(request, attempt, position, message, *, status, closed=False):
+    """Say why a save changed nothing: the status line for HTMX, the question page again without JavaScript."""
+    if request.htmx:
+        context = {"attempt": attempt, "error": message, "closed": closed}
+        return render(request, "exams/question.html#answer_status", context, status=status)
+    if closed:
+        messages.error(request, message)
+        return redirect("exams:attempt", attempt.pk)
+    context = question_context(attempt, position, timezone.now())
+    context["error"] = message
+    return render(request, "exams/question.html", context, status=status)
+
+
 @login_required
 @require_POST
+@never_cache
 def flag(request, attempt_id, position):
     now = timezone.now()
     attempt = own_attempt(request, attempt_id)
@@ -176,6 +208,8 @@ def check(request, attempt_id, position):
 
 
 @login_required
+@require_safe
+@never_cache
 def review(request, attempt_id):
     """The review screen before submitting: unanswered and flagged questions, then submit."""
     now = timezone.now()
@@ -199,12 +233,14 @@ def review(request, attempt_id):
 @require_POST
 def submit(request, attempt_id):
     attempt = own_attempt(request, attempt_id)
-    reason = Attempt.FinishReason.TIME_UP if request.POST.get("time_up") else Attempt.FinishReason.SUBMITTED
-    services.attempt_finish(attempt_id=attempt.pk, now=timezone.now(), reason=reason)
+    # The server decides whether time ran out (attempt_finish compares with the deadline); the client never says.
+    services.attempt_finish(attempt_id=attempt.pk, now=timezone.now())
     return redirect("exams:result", attempt.pk)
 
 
 @login_required
+@require_safe
+@never_cache
 def result(request, attempt_id):
     attempt = services.finish_if_overdue(attempt=own_attempt(request, attempt_id), now=timezone.now())
     if attempt.is_open:

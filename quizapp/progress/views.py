@@ -2,10 +2,12 @@
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from quizapp.exams.models import Attempt, ExamBlueprint
 
 
+@require_safe
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "progress/landing.html")
@@ -19,6 +21,7 @@ def home(request):
 
 
 @login_required
+@require_safe
 def history(request):
     attempts = (
         Attempt.objects.for_user(request.user)

@@ -69,13 +69,26 @@
   }
   setInterval(tick, 1000);
 
-  // --- Autosave: every request carries a sequence that only grows, so the server can drop stale ones. ---------
-  var pageStartedAt = performance.now();
+  // --- Autosave: each request says how long after its page was shown the click came. -----------------------
+  // The server signed the page's rendering moment into the form's `page` token and orders saves by
+  // rendered moment + elapsed, capped at its own clock (exams/save_protocol.py): nothing here is trusted
+  // further than that. Each answer form is timed from when it entered the document, so a boosted navigation
+  // starts a new count instead of carrying the first page's.
+  function markRendered(root) {
+    var forms = root.querySelectorAll ? root.querySelectorAll("[data-answer-form]") : [];
+    Array.prototype.forEach.call(forms, function (form) {
+      if (form.renderedAt === undefined) form.renderedAt = performance.now();
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { markRendered(document); });
+  document.addEventListener("htmx:load", function (event) { markRendered(event.detail.elt.parentNode || document); });
+
   document.addEventListener("htmx:configRequest", function (event) {
     var form = event.detail.elt.closest ? event.detail.elt.closest("[data-answer-form]") : null;
     if (!form) return;
-    var base = parseInt(form.getAttribute("data-sequence-base"), 10) || 0;
-    event.detail.parameters["sequence"] = String(base + Math.round(performance.now() - pageStartedAt));
+    if (form.renderedAt !== undefined) {
+      event.detail.parameters["elapsed"] = String(Math.max(0, Math.round(performance.now() - form.renderedAt)));
+    }
     var status = document.querySelector("[data-save-status]");
     if (status) {
       status.className = "save-status is-saving";
@@ -128,8 +141,9 @@
     if (document.querySelector("[data-timer]") !== timer.element) initTimer();
     var config = event.detail.requestConfig;
     if (config && config.boosted && event.detail.target === document.body) {
-      var main = document.getElementById("main");
-      if (main) main.focus({ preventScroll: true });
+      // On a question, start from the question itself (what a screen-reader user wants next), else the page.
+      var start = document.getElementById("question-stem") || document.getElementById("main");
+      if (start) start.focus({ preventScroll: true });
     }
   });
 })();

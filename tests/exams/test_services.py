@@ -88,8 +88,11 @@ class TestAnswers:
         slot = attempt.slots.get(position=1)
         first, second = slot.choice_order[0], slot.choice_order[1]
         now = timezone.now()
-        services.attempt_save_answer(attempt=attempt, position=1, choice_ids=[second], sequence=200, now=now)
-        stale = services.attempt_save_answer(attempt=attempt, position=1, choice_ids=[first], sequence=100, now=now)
+        given_later, given_earlier = now - timedelta(seconds=1), now - timedelta(seconds=2)
+        services.attempt_save_answer(attempt=attempt, position=1, choice_ids=[second], given_at=given_later, now=now)
+        stale = services.attempt_save_answer(
+            attempt=attempt, position=1, choice_ids=[first], given_at=given_earlier, now=now
+        )
         assert stale.saved is False
         slot.refresh_from_db()
         assert slot.selected_choice_ids == [second]

@@ -14,8 +14,8 @@ COPY static ./static
 COPY manage.py ./
 # Editable, so that settings find templates/, static/ and the bank data next to the code in /app.
 RUN pip install --no-cache-dir -e . \
-    && SECRET_KEY=build-only-collectstatic-key python manage.py collectstatic --noinput \
+    && SECRET_KEY=build-only-collectstatic-key-never-used-at-run-time-0123456789 python manage.py collectstatic --noinput \
     && useradd --create-home --uid 1000 app
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi:application"]

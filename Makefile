@@ -21,10 +21,10 @@ run: install  ## set up SQLite, load the DOP-C02 bank, create demo accounts, ser
 	@echo "Serving on http://$(HOST)  (log in as learner / learner-demo-pass)"
 	$(BIN)/python manage.py runserver $(HOST)
 
-test: install  ## lint, then the whole suite (browser tests need Debian's chromium at /usr/bin/chromium)
+test: install  ## lint, then the whole suite; installs the browser the tests drive if it is missing
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	@chromium=$$(scripts/ensure-browser $(BIN)) && CHROMIUM_PATH="$$chromium" $(BIN)/pytest
 
 lint: install
 	$(BIN)/ruff check .

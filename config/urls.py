@@ -10,3 +10,5 @@ urlpatterns = [
     path("", include("quizapp.exams.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "config.views.bad_request"

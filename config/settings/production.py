@@ -6,8 +6,17 @@ from .base import *  # noqa: F403
 from .base import env_bool
 
 DEBUG = False
-if not SECRET_KEY or SECRET_KEY.startswith("dev-"):  # noqa: F405
-    raise ImproperlyConfigured("Set SECRET_KEY to a long random value in production.")
+# Refuse to start with no key, a development key, the .env.example placeholder or a short one: a known key
+# lets anyone forge sessions and save tokens.
+if (
+    not SECRET_KEY  # noqa: F405
+    or SECRET_KEY.startswith("dev-")  # noqa: F405
+    or "change-me" in SECRET_KEY  # noqa: F405
+    or len(SECRET_KEY) < 50  # noqa: F405
+):
+    raise ImproperlyConfigured(
+        "Set SECRET_KEY to a long random value in production (50+ characters, not the .env.example placeholder)."
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -1,3 +1,5 @@
+from urllib.parse import quote
+
 from django.conf import settings
 from django.shortcuts import resolve_url
 from django_htmx.http import HttpResponseClientRedirect
@@ -19,5 +21,13 @@ class HtmxLoginRedirectMiddleware:
         if htmx and not htmx.boosted and response.status_code == 302:
             login_url = resolve_url(settings.LOGIN_URL)
             if response["Location"].startswith(login_url):
-                return HttpResponseClientRedirect(f"{login_url}?next={htmx.current_url_abs_path or '/'}")
+                return HttpResponseClientRedirect(f"{login_url}?next={quote(current_path(htmx), safe='/')}")
         return response
+
+
+def current_path(htmx) -> str:
+    """The page the HTMX request came from, or '/' when the client sent a malformed HX-Current-URL."""
+    try:
+        return htmx.current_url_abs_path or "/"
+    except ValueError:  # e.g. "https://[::1": urlsplit refuses it
+        return "/"

@@ -1,14 +1,23 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
+from .client import over_rate_limit
 from .forms import SignUpForm
 from .services import user_create
 
+TOO_MANY = "Too many {what} from your network in the last hour. Please wait a while and try again."
 
+
+@require_http_methods(["GET", "HEAD", "POST"])
 def signup(request):
     if request.user.is_authenticated:
         return redirect("home")
+    if request.method == "POST" and over_rate_limit(request, "signup", **settings.SIGNUP_RATE_LIMIT):
+        return render(request, "429.html", {"message": TOO_MANY.format(what="sign-ups")}, status=429)
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = user_create(
@@ -32,3 +41,14 @@ def csrf_failure(request, reason=""):
     if getattr(request, "htmx", False):
         response["HX-Refresh"] = "true"
     return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset view, throttled per client address so it cannot be used to probe or flood addresses."""
+
+    http_method_names = ["get", "head", "post", "options"]
+
+    def post(self, request, *args, **kwargs):
+        if over_rate_limit(request, "password-reset", **settings.PASSWORD_RESET_RATE_LIMIT):
+            return render(request, "429.html", {"message": TOO_MANY.format(what="reset requests")}, status=429)
+        return super().post(request, *args, **kwargs)

@@ -15,6 +15,7 @@ import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -25,6 +26,8 @@ HEADING_PATTERN = re.compile(r"^(?P<hashes>#{2,6}) (?P<title>.+)$")
 CHOOSE_WORDS = {2: "TWO", 3: "THREE", 4: "FOUR"}
 FORBIDDEN_OPTIONS = re.compile(r"\b(all|none) of the above\b", re.IGNORECASE)
 QUESTION_TYPES = ("single", "multiple")
+REFERENCE_HOSTS = ("docs.aws.amazon.com", "aws.amazon.com")
+MAX_REFERENCES = 3
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -207,12 +210,41 @@ def question_problems(question: dict, bank: BankData) -> list[Problem]:
             problem(f"option {number} needs a one-line rationale")
         if not isinstance(option.get("correct", False), bool):
             problem(f"option {number}: correct is true or false")
+    for message in reference_problems(question.get("references")):
+        problem(message)
     explanation = str(question.get("explanation") or "")
     if not 40 <= words(explanation) <= 150:
         problem(f"explanation has {words(explanation)} words; write 40-150")
     if stem and not 2 <= sentences(stem) <= 7:
         problem(f"stem has {sentences(stem)} sentences; write a 2-6 sentence scenario")
     return problems
+
+
+def reference_problems(references) -> list[str]:
+    """Check a question's optional `references`: 1-3 distinct https URLs on an AWS documentation host."""
+    if references is None:
+        return []
+    if not isinstance(references, list) or not 1 <= len(references) <= MAX_REFERENCES:
+        return [f"references is a list of 1-{MAX_REFERENCES} URLs"]
+    problems = []
+    for url in references:
+        parts = urlsplit(str(url))
+        if parts.scheme != "https" or parts.hostname not in REFERENCE_HOSTS or not parts.path.strip("/"):
+            problems.append(f"reference {url!r} is not an https page on {' or '.join(REFERENCE_HOSTS)}")
+    normalised = [str(url).split("#")[0].rstrip("/") for url in references]
+    if len(set(normalised)) != len(normalised):
+        problems.append("a reference is cited twice in one question")
+    return problems
+
+
+def key_positions(questions: list[dict]) -> Counter:
+    """How often each option position (0-3) holds the key of a single-answer question."""
+    positions = Counter()
+    for question in questions:
+        flags = [option.get("correct") is True for option in question.get("options") or []]
+        if question.get("type") == "single" and flags.count(True) == 1:
+            positions[flags.index(True)] += 1
+    return positions
 
 
 def structural_problems(bank: BankData) -> list[Problem]:
@@ -295,8 +327,18 @@ def near_duplicate_stems(questions: list[dict], threshold: float = 0.5) -> list[
     return pairs
 
 
+# The shipped bank's second edition (issue 10): six full mocks without a repeat, and these shares.
+MIN_QUESTIONS = 450
+MIN_PER_TASK = 15
+DOMAIN_SHARE_TOLERANCE = 2
+MAX_LONGEST_SHARE = 0.25
+KEY_POSITION_TOLERANCE = 0.05
+MIN_NOTE_CITATIONS = 3
+MIN_PER_TASK_IN_ONE_FILE = 5
+
+
 def coverage_problems(bank: BankData, *, whole_bank: bool = True) -> list[Problem]:
-    """The shipped bank's quality rules (issue 3): counts, shares, coverage, style ratios, duplicates."""
+    """The shipped bank's quality rules (issues 3 and 10): counts, shares, coverage, style ratios, duplicates."""
     problems = []
     questions = bank.questions
     total = len(questions)
@@ -310,8 +352,11 @@ def coverage_problems(bank: BankData, *, whole_bank: bool = True) -> list[Proble
     if not 0.15 <= multiple / total <= 0.25:
         problem(f"multiple response is {multiple / total:.0%} of questions; keep it within 15-25%")
     longest = sum(1 for q in questions if correct_is_strictly_longest(q))
-    if longest / total > 0.40:
-        problem(f"the correct option is strictly the longest in {longest / total:.0%} of questions; keep it ≤ 40%")
+    if longest / total > MAX_LONGEST_SHARE:
+        problem(
+            f"the correct option is strictly the longest in {longest / total:.0%} of questions; "
+            f"keep it ≤ {MAX_LONGEST_SHARE:.0%}"
+        )
     for key_a, key_b, similarity in near_duplicate_stems(questions):
         problem(f"stems of {key_a} and {key_b} are near duplicates ({similarity:.0%} shared 3-grams)")
 
@@ -320,22 +365,38 @@ def coverage_problems(bank: BankData, *, whole_bank: bool = True) -> list[Proble
     for domain, tasks in bank.tasks_by_domain.items():
         if whole_bank or domain in domains_present:
             for task in tasks:
-                if per_task[task] < 5:
-                    problem(f"task {task} has {per_task[task]} questions; needs at least 5")
+                needed = MIN_PER_TASK if whole_bank else MIN_PER_TASK_IN_ONE_FILE
+                if per_task[task] < needed:
+                    problem(f"task {task} has {per_task[task]} questions; needs at least {needed}")
     if not whole_bank:
         return problems
 
-    if total < 225:
-        problem(f"{total} questions; the shipped bank needs at least 225")
+    if total < MIN_QUESTIONS:
+        problem(f"{total} questions; the shipped bank needs at least {MIN_QUESTIONS}")
+    for question in questions:
+        if not question.get("references"):
+            problem(f"{question.get('key')}: cite 1-{MAX_REFERENCES} AWS documentation pages in references")
+    positions = key_positions(questions)
+    singles = sum(positions.values())
+    for position in range(4):
+        share = positions[position] / singles if singles else 0
+        if abs(share - 0.25) > KEY_POSITION_TOLERANCE:
+            problem(
+                f"option {position + 1} holds the key of {share:.0%} of single-answer questions; "
+                f"keep each position at 25% ± {KEY_POSITION_TOLERANCE:.0%}"
+            )
     per_domain = Counter(q.get("domain") for q in questions)
     for domain in bank.meta["domains"]:
         share = 100 * per_domain[domain["number"]] / total
-        if abs(share - domain["weight"]) > 3:
-            problem(f"domain {domain['number']} is {share:.1f}% of questions; weight {domain['weight']}% ± 3")
+        if abs(share - domain["weight"]) > DOMAIN_SHARE_TOLERANCE:
+            problem(
+                f"domain {domain['number']} is {share:.1f}% of questions; "
+                f"weight {domain['weight']}% ± {DOMAIN_SHARE_TOLERANCE}"
+            )
     citations = Counter(note for q in questions for note in q.get("notes") or [])
     for note in bank.notes:
-        if citations[note.id] < 2:
-            problem(f"note {note.id} is cited by {citations[note.id]} questions; needs at least 2")
+        if citations[note.id] < MIN_NOTE_CITATIONS:
+            problem(f"note {note.id} is cited by {citations[note.id]} questions; needs at least {MIN_NOTE_CITATIONS}")
     per_topic = Counter(q.get("topic") for q in questions)
     for slug, topic in bank.topics.items():
         needed = topic.get("min_questions", 0)
@@ -359,6 +420,14 @@ def summary(bank: BankData) -> str:
     longest = sum(1 for q in bank.questions if correct_is_strictly_longest(q))
     lines.append(f"\nTotal {len(bank.questions)}; multiple response {multiple} ({100 * multiple / total:.1f}%); ")
     lines[-1] += f"correct option strictly longest in {longest} ({100 * longest / total:.1f}%)"
+    positions = key_positions(bank.questions)
+    singles = sum(positions.values()) or 1
+    lines.append(
+        "Single-answer key positions: "
+        + " · ".join(f"{p + 1}: {positions[p]} ({100 * positions[p] / singles:.0f}%)" for p in range(4))
+    )
+    referenced = sum(1 for q in bank.questions if q.get("references"))
+    lines.append(f"Questions with references: {referenced} of {len(bank.questions)}")
     return "\n".join(lines)
 
 

@@ -130,6 +130,7 @@ class QuestionVersion(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     stem = models.TextField()
     explanation = models.TextField()
+    references = models.JSONField(default=list, blank=True, help_text="Documentation URLs that back the key.")
     notes = models.ManyToManyField(Note, blank=True, related_name="question_versions")
     content_hash = models.CharField(max_length=64, help_text="Detects a changed question on reload.")
     created_at = models.DateTimeField(auto_now_add=True)

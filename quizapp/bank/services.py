@@ -39,7 +39,7 @@ class LoadReport:
         )
 
 
-QUESTION_FIELDS = ("key", "domain", "task", "topic", "notes", "type", "stem", "options", "explanation")
+QUESTION_FIELDS = ("key", "domain", "task", "topic", "notes", "type", "stem", "options", "explanation", "references")
 OPTION_FIELDS = ("text", "correct", "rationale")
 
 
@@ -52,7 +52,7 @@ def canonical_question(question: dict) -> dict:
             item["correct"] = True
         item["rationale"] = str(option.get("rationale", "")).strip()
         options.append(item)
-    return {
+    canonical = {
         "key": question["key"],
         "domain": int(question["domain"]),
         "task": str(question["task"]),
@@ -63,6 +63,9 @@ def canonical_question(question: dict) -> dict:
         "options": options,
         "explanation": str(question["explanation"]).strip(),
     }
+    if question.get("references"):  # optional: absent references leave the digest as it was
+        canonical["references"] = [str(url).strip() for url in question["references"]]
+    return canonical
 
 
 def content_hash(question: dict) -> str:
@@ -150,6 +153,7 @@ def bank_load(*, path: str | Path, owner=None, retire_missing: bool = True) -> L
             kind=question["type"],
             stem=question["stem"],
             explanation=question["explanation"],
+            references=question.get("references", []),
             content_hash=digest,
         )
         version.notes.set([notes[key] for key in question["notes"]])
@@ -246,6 +250,7 @@ def bank_export_data(bank: Bank) -> dict:
                     for c in version.choices.all()
                 ],
                 "explanation": version.explanation,
+                **({"references": list(version.references)} if version.references else {}),
             }
         )
     files = {}

@@ -316,3 +316,24 @@ def test_an_unknown_attempt_shows_the_friendly_404_page(learner_client):
     response = learner_client.get("/attempts/00000000-0000-0000-0000-000000000000/")
     assert response.status_code == 404
     assert "isn't yours to see" in response.content.decode()
+
+
+def test_the_review_and_a_checked_drill_answer_link_the_documentation_the_key_rests_on(
+    learner_client, timed_blueprint, practice_blueprint
+):
+    url = "https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-hooks.html"
+    QuestionVersion.objects.update(references=[url])
+    attempt = start(learner_client, timed_blueprint)
+    page = learner_client.get(q_url(attempt, 1)).content.decode()
+    assert url not in page  # nothing of the key's backing shows while the exam runs
+    learner_client.post(reverse("exams:submit", args=[attempt.pk]))
+    result = learner_client.get(reverse("exams:result", args=[attempt.pk])).content.decode()
+    assert result.count(f'href="{url}"') == attempt.question_count
+    assert "Reference appspec file structure hooks" in result and "Read more in the AWS documentation" in result
+
+    drill = start(learner_client, practice_blueprint, domain=practice_blueprint.bank.domains.first().pk)
+    slot = drill.slots.get(position=1)
+    learner_client.post(q_url(drill, 1, "answer"), {"choice": slot.choice_order[0]})
+    assert url not in learner_client.get(q_url(drill, 1)).content.decode()
+    learner_client.post(q_url(drill, 1, "check"))
+    assert f'href="{url}"' in learner_client.get(q_url(drill, 1)).content.decode()

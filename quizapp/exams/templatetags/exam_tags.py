@@ -1,4 +1,10 @@
+import re
+from urllib.parse import urlsplit
+
 from django import template
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -46,3 +52,45 @@ def palette_label(slot):
     """What a screen reader hears for one palette cell."""
     label = f"Question {slot.position}, {'answered' if slot.is_answered else 'not answered'}"
     return label + (", flagged" if slot.flagged else "")
+
+
+@register.simple_tag
+def palette_cells(palette, attempt, current_position, with_buttons=True):
+    """The palette's cells: a link each (JavaScript), and a button of the answer form each (without JavaScript).
+
+    Built in Python because the palette is on every question page and in every autosave response: one reverse()
+    and plain string building instead of template tags per cell keep even a 450-question palette cheap. Every
+    value is generated here (numbers, state words, the escaped URL), none comes from a user.
+    """
+    prefix = escape(reverse("exams:question", args=[attempt.pk, 1])[: -len("1/")])
+    cells = []
+    for slot in palette:
+        position = int(slot.position)
+        classes = palette_classes(slot, current_position)
+        label = palette_label(slot)
+        current = ' aria-current="step"' if position == current_position else ""
+        cell = f'<li><a href="{prefix}{position}/" class="palette-item js-only{classes}"{current} aria-label="{label}">'
+        cell += f"{position}</a>"
+        if with_buttons:
+            cell += (
+                f'<button type="submit" form="answer-form" name="go" value="{position}" '
+                f'class="palette-item nojs-only{classes}"{current} aria-label="Save and go to {label}">'
+                f"{position}</button>"
+            )
+        cells.append(cell + "</li>")
+    return mark_safe("".join(cells))  # noqa: S308 - built only from the values above
+
+
+@register.filter
+def reference_label(url):
+    """A readable name for a documentation link: its page name, e.g. 'reference appspec file structure hooks'."""
+    path = urlsplit(str(url)).path.rstrip("/")
+    page = path.rsplit("/", 1)[-1] or path
+    page = re.sub(r"\.(html?|md)$", "", page)
+    words = re.sub(r"[-_]+", " ", page).strip()
+    return words[:1].upper() + words[1:] if words else str(url)
+
+
+@register.filter
+def reference_host(url):
+    return urlsplit(str(url)).hostname or ""

@@ -17,7 +17,7 @@ install: $(BIN)/.installed
 run: install  ## set up SQLite, load the DOP-C02 bank, create demo accounts, serve on http://127.0.0.1:8000
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_bank
-	$(BIN)/python manage.py create_demo_accounts
+	$(BIN)/python manage.py create_demo_data
 	@echo "Serving on http://$(HOST)  (log in as learner / learner-demo-pass)"
 	$(BIN)/python manage.py runserver $(HOST)
 

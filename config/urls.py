@@ -7,6 +7,7 @@ urlpatterns = [
     path("", progress_views.home, name="home"),
     path("history/", progress_views.history, name="history"),
     path("accounts/", include("quizapp.accounts.urls")),
+    path("studio/", include("quizapp.studio.urls")),
     path("", include("quizapp.exams.urls")),
     path("admin/", admin.site.urls),
 ]

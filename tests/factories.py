@@ -26,6 +26,7 @@ class BankFactory(factory.django.DjangoModelFactory):
 
     slug = factory.Sequence(lambda n: f"bank-{n}")
     title = factory.LazyAttribute(lambda o: f"Bank {o.slug}")
+    status = Bank.Status.PUBLISHED
 
 
 class DomainFactory(factory.django.DjangoModelFactory):

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "quizapp.bank",
     "quizapp.exams",
     "quizapp.progress",
+    "quizapp.studio",
 ]
 
 MIDDLEWARE = [

@@ -175,7 +175,7 @@ def question_problems(question: dict, bank: BankData) -> list[Problem]:
     if unknown:
         problem(f"unknown note ids: {', '.join(map(str, unknown))}")
     topic = bank.topics.get(question.get("topic"), {})
-    if not notes and not topic.get("min_questions"):
+    if not notes and not topic.get("min_questions") and bank.notes:
         problem("cite at least one note id (only questions on a heading the notes leave empty may cite none)")
 
     stem = str(question.get("stem") or "").strip()

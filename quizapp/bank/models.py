@@ -8,20 +8,59 @@ from django.conf import settings
 from django.db import models
 
 
+class BankQuerySet(models.QuerySet):
+    def published(self):
+        """Banks whose exams learners see."""
+        return self.filter(status=Bank.Status.PUBLISHED)
+
+    def editable_by(self, user):
+        """Banks this user may edit: owned or co-edited (instructors), and ownerless banks for staff."""
+        if not user.is_authenticated:
+            return self.none()
+        mine = models.Q(owner=user) | models.Q(editors=user)
+        if not (user.is_staff or getattr(user, "is_instructor", False)):
+            return self.none()
+        if user.is_staff:
+            mine |= models.Q(owner__isnull=True)
+        return self.filter(mine).distinct()
+
+
 class Bank(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
     slug = models.SlugField(max_length=60, unique=True)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     notes_source = models.TextField(blank=True, help_text="The notes file as written; exported unchanged.")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_banks"
+    )
+    editors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="edited_banks")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BankQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]
 
     def __str__(self):
         return self.title
+
+    @property
+    def is_published(self):
+        return self.status == self.Status.PUBLISHED
+
+    def can_manage(self, user) -> bool:
+        """Whether `user` may change the bank itself (status, editors): its owner, or staff for ownerless banks."""
+        if not user.is_authenticated:
+            return False
+        if self.owner_id is None:
+            return user.is_staff
+        return self.owner_id == user.pk and (user.is_staff or getattr(user, "is_instructor", False))
 
 
 class Domain(models.Model):
@@ -87,6 +126,16 @@ class Note(models.Model):
 class QuestionQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Question.Status.PUBLISHED, current_version__isnull=False)
+
+    def search(self, text):
+        """Questions whose key, stem or options contain `text` (case-insensitive)."""
+        if not text:
+            return self
+        return self.filter(
+            models.Q(key__icontains=text)
+            | models.Q(current_version__stem__icontains=text)
+            | models.Q(current_version__choices__text__icontains=text)
+        ).distinct()
 
 
 class Question(models.Model):
@@ -163,3 +212,41 @@ class Choice(models.Model):
 
     def __str__(self):
         return self.text
+
+
+class QuestionReport(models.Model):
+    """A learner's report of a problem with a question, tied to the version they saw; editors answer it."""
+
+    class Kind(models.TextChoices):
+        WRONG_ANSWER = "wrong_answer", "The marked answer is wrong"
+        UNCLEAR = "unclear", "The question is unclear"
+        OUT_OF_DATE = "out_of_date", "It is out of date"
+        OTHER = "other", "Something else"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+        DISMISSED = "dismissed", "Dismissed"
+
+    version = models.ForeignKey(QuestionVersion, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="question_reports")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    text = models.TextField(blank=True, max_length=2000)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    reply = models.TextField(blank=True, max_length=2000)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.version}"
+
+    @property
+    def is_open(self):
+        return self.status == self.Status.OPEN

@@ -31,6 +31,8 @@ class LoadReport:
     new_versions: list[str] = field(default_factory=list)
     unchanged: int = 0
     retired: list[str] = field(default_factory=list)
+    # The folder's exam definitions, for the layer that knows exams to sync (the bank knows nothing of exams).
+    exam_definitions: list[dict] = field(default_factory=list)
 
     def __str__(self):
         return (
@@ -95,6 +97,13 @@ def bank_load(*, path: str | Path, owner=None, retire_missing: bool = True) -> L
     bank, _ = Bank.objects.update_or_create(
         slug=meta["slug"],
         defaults={"title": meta["title"], "description": meta.get("description", ""), "owner": owner},
+        # A folder loaded by a site administrator is meant to be taken: published when first created.
+        create_defaults={
+            "title": meta["title"],
+            "description": meta.get("description", ""),
+            "owner": owner,
+            "status": Bank.Status.PUBLISHED,
+        },
     )
     notes_path = Path(path) / "notes.md"
     bank.notes_source = notes_path.read_text(encoding="utf-8") if notes_path.exists() else ""
@@ -179,9 +188,7 @@ def bank_load(*, path: str | Path, owner=None, retire_missing: bool = True) -> L
                 question.save(update_fields=["status"])
                 report.retired.append(key)
 
-    from quizapp.exams.services import blueprints_sync  # the exam catalogue is data that ships with its bank
-
-    blueprints_sync(bank=bank, definitions=meta.get("exams") or [])
+    report.exam_definitions = list(meta.get("exams") or [])
     return report
 
 
@@ -201,10 +208,11 @@ def dump_yaml(value) -> str:
     return yaml.dump(value, Dumper=_BlockStyleDumper, sort_keys=False, allow_unicode=True, width=100)
 
 
-def bank_export_data(bank: Bank) -> dict:
-    """The bank as plain data in the file format: meta, notes source, and canonical questions by domain."""
-    from quizapp.exams.services import blueprints_as_data
+def bank_export_data(bank: Bank, exam_definitions: list[dict] | None = None) -> dict:
+    """The bank as plain data in the file format: meta, notes source, and canonical questions by domain.
 
+    `exam_definitions` is what the layer that knows exams adds under `exams:` (the bank knows nothing of exams).
+    """
     domains = list(bank.domains.prefetch_related("tasks"))
     meta = {
         "slug": bank.slug,
@@ -224,9 +232,8 @@ def bank_export_data(bank: Bank) -> dict:
             for t in bank.topics.order_by("id")
         ],
     }
-    exams = blueprints_as_data(bank)
-    if exams:
-        meta["exams"] = exams
+    if exam_definitions:
+        meta["exams"] = exam_definitions
     versions = (
         QuestionVersion.objects.filter(question__bank=bank, question__status=Question.Status.PUBLISHED)
         .filter(question__current_version__id=F("id"))
@@ -260,9 +267,9 @@ def bank_export_data(bank: Bank) -> dict:
     return {"meta": meta, "notes_source": bank.notes_source, "question_files": files}
 
 
-def bank_export(*, bank: Bank, fmt: str = "yaml") -> dict[str, str]:
+def bank_export(*, bank: Bank, fmt: str = "yaml", exam_definitions: list[dict] | None = None) -> dict[str, str]:
     """Render the bank to files: {relative path: text}. YAML is the folder format; JSON is one document."""
-    data = bank_export_data(bank)
+    data = bank_export_data(bank, exam_definitions)
     if fmt == "json":
         document = {
             **data["meta"],

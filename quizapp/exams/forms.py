@@ -1,6 +1,6 @@
 from django import forms
 
-from quizapp.bank.models import Domain
+from quizapp.bank.models import Domain, QuestionReport
 
 
 class StartForm(forms.Form):
@@ -17,3 +17,10 @@ class StartForm(forms.Form):
             self.fields["domain"].label = "Domain to practise"
         else:
             del self.fields["domain"]
+
+
+class ReportForm(forms.Form):
+    kind = forms.ChoiceField(choices=QuestionReport.Kind.choices, label="What is wrong?")
+    text = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), label="Details (optional)"
+    )

@@ -13,7 +13,13 @@ from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 
-from quizapp.bank.models import Bank, Domain, QuestionVersion
+from quizapp.bank.models import Bank, Domain, QuestionVersion, Topic
+
+
+class ExamBlueprintQuerySet(models.QuerySet):
+    def for_learners(self):
+        """Active exams of published banks: what the catalogue offers."""
+        return self.filter(is_active=True, bank__status=Bank.Status.PUBLISHED)
 
 
 class ExamBlueprint(models.Model):
@@ -37,8 +43,14 @@ class ExamBlueprint(models.Model):
     domain_weights = models.JSONField(
         default=dict, blank=True, help_text="Domain number to weight; empty: the bank's own domain weights."
     )
+    topic = models.ForeignKey(
+        Topic, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="Draw only this topic."
+    )
+    shuffle_options = models.BooleanField(default=True, help_text="Each attempt shows the options in its own order.")
     position = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+
+    objects = ExamBlueprintQuerySet.as_manager()
 
     class Meta:
         ordering = ["bank", "position"]
@@ -107,6 +119,7 @@ class Attempt(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     finish_reason = models.CharField(max_length=20, choices=FinishReason.choices, blank=True)
     current_position = models.PositiveSmallIntegerField(default=1)
+    position_entered_at = models.DateTimeField(null=True, blank=True, help_text="When the current question was shown.")
     question_count = models.PositiveSmallIntegerField(default=0)
     correct_count = models.PositiveSmallIntegerField(null=True, blank=True)
 
@@ -181,6 +194,7 @@ class AttemptSlot(models.Model):
     answer_given_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     flagged = models.BooleanField(default=False)
+    seconds_spent = models.PositiveIntegerField(default=0, help_text="Time on this question, summed over visits.")
     confirmed_at = models.DateTimeField(null=True, blank=True, help_text="Practice mode: answer checked, locked.")
     is_correct = models.BooleanField(null=True, blank=True, help_text="Set when graded.")
 

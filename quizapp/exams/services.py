@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Max, Q
 
 from quizapp.bank.models import Bank, Choice, Domain, Question
+from quizapp.bank.services import LoadReport, bank_export, bank_load
 
 from .grading import is_response_correct
 from .models import Attempt, AttemptSlot, AttemptState, ExamBlueprint
@@ -57,6 +58,19 @@ def blueprints_sync(*, bank: Bank, definitions: list[dict]) -> list[ExamBlueprin
         blueprints.append(blueprint)
     ExamBlueprint.objects.filter(bank=bank).exclude(slug__in=[b.slug for b in blueprints]).update(is_active=False)
     return blueprints
+
+
+@transaction.atomic
+def bank_folder_load(*, path) -> LoadReport:
+    """Load a bank folder with the exam catalogue it ships (all-or-nothing across both)."""
+    report = bank_load(path=path)
+    blueprints_sync(bank=report.bank, definitions=report.exam_definitions)
+    return report
+
+
+def bank_folder_export(*, bank: Bank, fmt: str = "yaml") -> dict[str, str]:
+    """Export a bank with its active exams in the folder format (see bank_export)."""
+    return bank_export(bank=bank, fmt=fmt, exam_definitions=blueprints_as_data(bank))
 
 
 def blueprints_as_data(bank: Bank) -> list[dict]:
@@ -116,6 +130,8 @@ def draw_versions(*, blueprint: ExamBlueprint, user, domain: Domain | None, rng:
     )
     if domain is not None:
         rows = rows.filter(current_version__domain=domain)
+    if blueprint.topic_id:
+        rows = rows.filter(current_version__topic_id=blueprint.topic_id)
     by_domain: dict[int, list[tuple[int, float, int]]] = {}
     for version_id, domain_number, times_seen in rows:
         by_domain.setdefault(domain_number, []).append((times_seen, rng.random(), version_id))
@@ -134,6 +150,53 @@ def draw_versions(*, blueprint: ExamBlueprint, user, domain: Domain | None, rng:
 
 
 # --- Attempts -------------------------------------------------------------------------------------------------
+
+
+def blueprint_shortfalls(
+    *, bank: Bank, question_count: int, weights: dict, domain_selection: str, topic=None
+) -> list[str]:
+    """Why the bank cannot fill an exam of this shape, one line per domain that lacks questions (empty: it can)."""
+    published = Question.objects.published().filter(bank=bank)
+    if topic is not None:
+        published = published.filter(current_version__topic=topic)
+    rows = published.values("current_version__domain__number").annotate(n=Count("id"))
+    available = {row["current_version__domain__number"]: row["n"] for row in rows}
+    domains = {d.number: d for d in bank.domains.all()}
+    where = f" on the topic “{topic.name}”" if topic is not None else ""
+    if domain_selection == ExamBlueprint.DomainSelection.CHOSEN:
+        return [
+            f"Domain {n} ({d.name}) has {available.get(n, 0)} published question(s){where}; "
+            f"a drill needs {question_count}."
+            for n, d in domains.items()
+            if available.get(n, 0) < question_count
+        ]
+    weights = {int(k): int(v) for k, v in weights.items()} if weights else {n: d.weight for n, d in domains.items()}
+    needed = allocate_by_weight(question_count, weights, {n: question_count for n in weights})
+    problems = [
+        f"Domain {n} ({domains[n].name}) has {available.get(n, 0)} published question(s){where}; "
+        f"this exam draws {take} from it."
+        for n, take in needed.items()
+        if n in domains and available.get(n, 0) < take
+    ]
+    return problems
+
+
+@transaction.atomic
+def blueprint_save(*, bank: Bank, blueprint: ExamBlueprint, slug: str | None = None) -> ExamBlueprint:
+    """Save an instructor's exam definition for their bank (the form has checked it can be filled)."""
+    blueprint.bank = bank
+    if not blueprint.pk:
+        base = slug or "exam"
+        blueprint.slug, n = base, 2
+        while ExamBlueprint.objects.filter(bank=bank, slug=blueprint.slug).exists():
+            blueprint.slug, n = f"{base}-{n}", n + 1
+        blueprint.position = (bank.blueprints.aggregate(m=Max("position"))["m"] or 0) + 1
+    if not blueprint.is_timed:
+        blueprint.duration_minutes = (
+            None if blueprint.mode == ExamBlueprint.Mode.PRACTICE else blueprint.duration_minutes
+        )
+    blueprint.save()
+    return blueprint
 
 
 @transaction.atomic
@@ -182,8 +245,9 @@ def _create_attempt(*, user, blueprint, domain, now, version_ids, rng) -> Attemp
         choices.setdefault(version_id, []).append(choice_id)
     slots = []
     for position, version_id in enumerate(version_ids, start=1):
-        order = sorted(choices[version_id])
-        rng.shuffle(order)
+        order = sorted(choices[version_id])  # ids follow the bank file's option order
+        if blueprint.shuffle_options:
+            rng.shuffle(order)
         slots.append(
             AttemptSlot(attempt=attempt, position=position, question_version_id=version_id, choice_order=order)
         )
@@ -289,11 +353,26 @@ def attempt_confirm_answer(*, attempt: Attempt, position: int, now: datetime) ->
         return slot
 
 
-def attempt_set_position(*, attempt: Attempt, position: int) -> None:
-    """Remember the question the learner is on, so a reload or another device resumes there."""
-    if attempt.current_position != position:
-        Attempt.objects.filter(pk=attempt.pk).update(current_position=position)
-        attempt.current_position = position
+# A question page left open longer than this (a break, a closed laptop) counts as this long, not as hours.
+MAX_SECONDS_PER_VISIT = 15 * 60
+
+
+def attempt_set_position(*, attempt: Attempt, position: int, now: datetime) -> None:
+    """Remember the question the learner is on, and add the time spent on the one they left to its slot.
+
+    A reload or another device resumes at the remembered question. Time per question feeds the item analysis
+    (median time) and the learner's pace report.
+    """
+    entered = attempt.position_entered_at
+    if attempt.current_position == position and entered is not None:
+        return
+    if entered is not None:
+        seconds = min(max(0, int((now - entered).total_seconds())), MAX_SECONDS_PER_VISIT)
+        AttemptSlot.objects.filter(attempt=attempt, position=attempt.current_position).update(
+            seconds_spent=F("seconds_spent") + seconds
+        )
+    Attempt.objects.filter(pk=attempt.pk).update(current_position=position, position_entered_at=now)
+    attempt.current_position, attempt.position_entered_at = position, now
 
 
 def attempt_finish(*, attempt_id, now: datetime, reason: str = Attempt.FinishReason.SUBMITTED) -> Attempt:

@@ -11,8 +11,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from quizapp.bank import editing
+from quizapp.bank.models import Bank
+
 from . import queries, save_protocol, services
-from .forms import StartForm
+from .forms import ReportForm, StartForm
 from .grading import estimated_scaled_score
 from .models import Attempt, ExamBlueprint
 
@@ -33,7 +36,7 @@ def slot_position_or_404(attempt, position):
 @login_required
 @require_safe
 def catalogue(request):
-    blueprints = ExamBlueprint.objects.filter(is_active=True).select_related("bank").order_by("bank", "position")
+    blueprints = ExamBlueprint.objects.for_learners().select_related("bank").order_by("bank", "position")
     open_attempts = Attempt.objects.for_user(request.user).open().select_related("blueprint", "chosen_domain")
     return render(request, "exams/catalogue.html", {"blueprints": blueprints, "open_attempts": open_attempts})
 
@@ -44,6 +47,8 @@ def blueprint_detail(request, bank_slug, slug):
     blueprint = get_object_or_404(
         ExamBlueprint.objects.select_related("bank"), bank__slug=bank_slug, slug=slug, is_active=True
     )
+    if not blueprint.bank.is_published and not Bank.objects.editable_by(request.user).filter(pk=blueprint.bank_id):
+        raise Http404("No such exam.")  # a draft bank's exams are open only to its editors, to try them
     form = StartForm(request.POST if request.method == "POST" else None, blueprint=blueprint)
     if request.method == "POST" and form.is_valid():
         try:
@@ -100,7 +105,7 @@ def question(request, attempt_id, position):
     slot_position_or_404(attempt, position)
     if attempt.deadline and now >= attempt.deadline:
         return redirect("exams:review", attempt.pk)
-    services.attempt_set_position(attempt=attempt, position=position)
+    services.attempt_set_position(attempt=attempt, position=position, now=now)
     return render(request, "exams/question.html", question_context(attempt, position, now))
 
 
@@ -265,3 +270,22 @@ def result(request, attempt_id):
         "retake_url": reverse("exams:blueprint", args=[attempt.blueprint.bank.slug, attempt.blueprint.slug]),
     }
     return render(request, "exams/result.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def report(request, attempt_id, position):
+    """Report a problem with a question from its review; the bank's editors reply on the learner's dashboard."""
+    attempt = own_attempt(request, attempt_id)
+    slot_position_or_404(attempt, position)
+    if attempt.is_open:
+        raise Http404("Questions are reported from the review, after the exam.")
+    slot = attempt.slots.select_related("question_version__question").get(position=position)
+    form = ReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        editing.report_create(version=slot.question_version, reporter=request.user, **form.cleaned_data)
+        messages.success(
+            request, "Thank you: the bank's editors will look at it, and their reply appears on your dashboard."
+        )
+        return redirect(f"{reverse('exams:result', args=[attempt.pk])}#q{position}")
+    return render(request, "exams/report.html", {"attempt": attempt, "slot": slot, "form": form})

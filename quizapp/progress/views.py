@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from quizapp.bank.models import QuestionReport
 from quizapp.exams.models import Attempt, ExamBlueprint
 
 
@@ -15,7 +16,8 @@ def home(request):
     context = {
         "open_attempts": attempts.open(),
         "recent": attempts.finished().order_by("-finished_at")[:5],
-        "blueprints": ExamBlueprint.objects.filter(is_active=True).select_related("bank").order_by("bank", "position"),
+        "reports": QuestionReport.objects.filter(reporter=request.user).select_related("version__question")[:5],
+        "blueprints": ExamBlueprint.objects.for_learners().select_related("bank").order_by("bank", "position"),
     }
     return render(request, "progress/home.html", context)
 

@@ -9,9 +9,11 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from quizapp.bank.models import Bank, Question, QuestionVersion
-from quizapp.bank.services import BankLoadError, bank_export, bank_load
+from quizapp.bank.services import BankLoadError
 from quizapp.exams import services as exam_services
 from quizapp.exams.models import ExamBlueprint
+from quizapp.exams.services import bank_folder_export as bank_export
+from quizapp.exams.services import bank_folder_load as bank_load
 
 SHIPPED = Path(__file__).resolve().parents[2] / "quizapp" / "bank" / "data" / "dop-c02"
 

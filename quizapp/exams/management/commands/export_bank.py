@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from quizapp.bank.models import Bank
-from quizapp.bank.services import bank_export
+from quizapp.exams.services import bank_folder_export
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
             found = Bank.objects.get(slug=bank)
         except Bank.DoesNotExist:
             raise CommandError(f"No bank with slug {bank!r}.") from None
-        files = bank_export(bank=found, fmt=format)
+        files = bank_folder_export(bank=found, fmt=format)
         if not output:
             for name, text in files.items():
                 if len(files) > 1:

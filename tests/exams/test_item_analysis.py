@@ -1,0 +1,328 @@
+"""Item analysis: facility, discrimination, efficiency, options, time and flags over first exposures only."""
+
+import statistics
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from quizapp.accounts.models import User
+from quizapp.bank.models import Question
+from quizapp.exams import item_analysis, services
+from quizapp.exams.item_analysis import bank_item_analysis, question_item_analysis
+from quizapp.exams.models import Attempt, AttemptSlot
+from tests.factories import BankFactory, BlueprintFactory, DomainFactory, UserFactory, make_version
+
+pytestmark = pytest.mark.django_db
+
+
+def moment(hours):
+    return datetime(2026, 3, 2, 9, 0, tzinfo=UTC) + timedelta(hours=hours)
+
+
+def right(version):
+    return sorted(c.id for c in version.choices.all() if c.is_correct)
+
+
+def wrong(version, which=0):
+    return [[c.id for c in version.choices.all() if not c.is_correct][which]]
+
+
+class Sitting:
+    """A small bank, a blueprint and helpers to make learners sit it with chosen answers."""
+
+    def __init__(self, questions=1, options=4, correct=1):
+        self.bank = BankFactory()
+        self.domain = DomainFactory(bank=self.bank)
+        self.blueprint = BlueprintFactory(bank=self.bank)
+        self.versions = [make_version(domain=self.domain, options=options, correct=correct) for _ in range(questions)]
+        self.learners = 0
+
+    def learner(self):
+        self.learners += 1
+        return UserFactory()
+
+    def sit(self, user, answers, *, at=0, finish=True, seconds=None):
+        """`user` answers each version of `answers` (version: choice ids) in one attempt started `at` hours in."""
+        started = moment(at)
+        attempt = Attempt.objects.create(
+            user=user,
+            blueprint=self.blueprint,
+            mode="timed",
+            pass_mark_percent=75,
+            started_at=started,
+            question_count=len(answers),
+        )
+        AttemptSlot.objects.bulk_create(
+            AttemptSlot(
+                attempt=attempt,
+                position=position,
+                question_version=version,
+                choice_order=[c.id for c in version.choices.all()],
+                selected_choice_ids=list(ids),
+                seconds_spent=(seconds or {}).get(version, 60),
+            )
+            for position, (version, ids) in enumerate(answers.items(), start=1)
+        )
+        if finish:
+            services.attempt_finish(attempt_id=attempt.pk, now=started + timedelta(hours=1))
+        return attempt
+
+    def stats(self, version=None):
+        version = version or self.versions[0]
+        return question_item_analysis(version.question_id)
+
+
+def responses_of(version):
+    """The (x, y) pairs of every finished slot of `version`, computed here in Python as the reference."""
+    pairs = []
+    for slot in AttemptSlot.objects.filter(question_version=version, attempt__state="finished").select_related(
+        "attempt"
+    ):
+        x = 1 if slot.is_correct else 0
+        pairs.append((x, (slot.attempt.correct_count - x) / (slot.attempt.question_count - 1)))
+    return pairs
+
+
+def reference_efficiency(pairs):
+    """Moodle's covariance / covariancemax, covariancemax pairing the sorted x with the sorted y."""
+    xs, ys = [x for x, _ in pairs], [y for _, y in pairs]
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    covariance = sum((x - mean_x) * (y - mean_y) for x, y in pairs)
+    covariance_max = sum((x - mean_x) * (y - mean_y) for x, y in zip(sorted(xs), sorted(ys), strict=True))
+    return covariance / covariance_max
+
+
+class TestFacility:
+    def test_facility_is_the_share_of_correct_first_answers(self):
+        s = Sitting()
+        version = s.versions[0]
+        for i in range(10):
+            s.sit(s.learner(), {version: right(version) if i < 7 else wrong(version)})
+        stats = s.stats()
+        assert stats.answered == 10
+        assert stats.facility == pytest.approx(0.7)
+        assert stats.key == version.question.key
+
+    def test_every_question_of_the_bank_is_listed_even_unanswered(self):
+        s = Sitting(questions=3)
+        answered, *unanswered = s.versions
+        s.sit(s.learner(), {answered: right(answered)})
+        rows = {row.question_id: row for row in bank_item_analysis(s.bank.pk)}
+        assert set(rows) == {v.question_id for v in s.versions}
+        assert rows[answered.question_id].answered == 1
+        for version in unanswered:
+            row = rows[version.question_id]
+            assert (row.answered, row.facility, row.discrimination, row.median_seconds) == (0, None, None, None)
+            assert row.flags == [item_analysis.FLAG_NOT_ENOUGH_DATA]
+            assert [o.count for o in row.option_counts] == [0, 0, 0, 0]
+
+    def test_the_bank_and_the_question_reads_agree(self):
+        s = Sitting(questions=2)
+        for i in range(4):
+            s.sit(s.learner(), {v: right(v) if i % 2 else wrong(v) for v in s.versions})
+        [row] = [r for r in bank_item_analysis(s.bank.pk) if r.question_id == s.versions[1].question_id]
+        assert row == s.stats(s.versions[1])
+
+    def test_an_unknown_question_is_does_not_exist(self):
+        with pytest.raises(Question.DoesNotExist):
+            question_item_analysis(0)
+
+
+def ability_class(s, item, *, strong_right, learners=40, fillers=4):
+    """`learners` learners of rising ability: learner i gets i * fillers // learners filler questions right.
+
+    The item is answered right by the strong half when `strong_right`, else by the weak half.
+    """
+    versions = s.versions
+    for i in range(learners):
+        strong = i >= learners // 2
+        answers = {v: right(v) if n < i * fillers // learners else wrong(v) for n, v in enumerate(versions[1:])}
+        answers[item] = right(item) if strong == strong_right else wrong(item)
+        s.sit(s.learner(), answers)
+
+
+class TestDiscrimination:
+    def test_an_item_the_strong_get_right_discriminates_positively(self):
+        s = Sitting(questions=5)
+        item = s.versions[0]
+        ability_class(s, item, strong_right=True)
+        stats = s.stats(item)
+        pairs = responses_of(item)
+        assert stats.discrimination == pytest.approx(statistics.correlation(*zip(*pairs, strict=True)))
+        assert stats.discrimination > 0.5
+        assert stats.discriminative_efficiency == pytest.approx(reference_efficiency(pairs))
+        assert 0 < stats.discriminative_efficiency <= 1
+        assert item_analysis.FLAG_WRONG_KEY not in stats.flags
+        assert item_analysis.FLAG_WEAK_DISCRIMINATION not in stats.flags
+
+    def test_an_item_the_weak_get_right_is_negative_and_a_probable_wrong_key(self):
+        s = Sitting(questions=5)
+        item = s.versions[0]
+        ability_class(s, item, strong_right=False)
+        stats = s.stats(item)
+        pairs = responses_of(item)
+        assert stats.discrimination == pytest.approx(statistics.correlation(*zip(*pairs, strict=True)))
+        assert stats.discrimination < 0
+        assert stats.discriminative_efficiency == pytest.approx(reference_efficiency(pairs))
+        assert item_analysis.FLAG_WRONG_KEY in stats.flags
+
+    def test_an_item_right_for_exactly_the_best_rest_scores_is_fully_efficient(self):
+        s = Sitting(questions=5)
+        item = s.versions[0]
+        ability_class(s, item, strong_right=True)
+        assert s.stats(item).discriminative_efficiency == pytest.approx(1.0)
+
+    def test_attempts_of_different_lengths_mix_their_rest_scores(self):
+        s = Sitting(questions=5)
+        item, *fillers = s.versions
+        for i in range(12):
+            short = {item: right(item) if i % 3 else wrong(item), fillers[0]: right(fillers[0]) if i % 2 else []}
+            s.sit(s.learner(), short if i < 6 else short | {v: right(v) if i > 8 else [] for v in fillers[1:]})
+        stats = s.stats(item)
+        pairs = responses_of(item)
+        assert stats.discrimination == pytest.approx(statistics.correlation(*zip(*pairs, strict=True)))
+        assert stats.discriminative_efficiency == pytest.approx(reference_efficiency(pairs))
+
+    def test_without_variance_there_is_no_discrimination(self):
+        s = Sitting(questions=2)
+        item, filler = s.versions
+        for i in range(5):
+            s.sit(s.learner(), {item: right(item), filler: right(filler) if i % 2 else []})
+        stats = s.stats(item)
+        assert stats.facility == 1.0
+        assert stats.discrimination is None and stats.discriminative_efficiency is None
+
+
+class TestFirstExposureOnly:
+    def test_a_second_attempt_by_the_same_learner_changes_nothing(self):
+        s = Sitting(questions=5)
+        item = s.versions[0]
+        ability_class(s, item, strong_right=True)
+        before = s.stats(item)
+        for user in User.objects.filter(attempts__isnull=False).distinct():
+            # Everyone now answers the item wrongly, slowly, with another option, in a later attempt.
+            s.sit(
+                user,
+                {item: wrong(item, 2), s.versions[1]: right(s.versions[1])},
+                at=5,
+                seconds={item: 999},
+            )
+        assert s.stats(item) == before
+
+    def test_the_earliest_started_attempt_counts_whenever_it_was_stored(self):
+        s = Sitting()
+        version = s.versions[0]
+        learner = s.learner()
+        s.sit(learner, {version: wrong(version)}, at=10)
+        s.sit(learner, {version: right(version)}, at=1, seconds={version: 42})
+        stats = s.stats()
+        assert (stats.answered, stats.facility, stats.median_seconds) == (1, 1.0, 42)
+
+    def test_open_attempts_are_ignored(self):
+        s = Sitting(questions=5)
+        item = s.versions[0]
+        ability_class(s, item, strong_right=True)
+        before = s.stats(item)
+        for _ in range(5):
+            s.sit(s.learner(), {item: wrong(item, 1), s.versions[1]: right(s.versions[1])}, finish=False)
+        assert s.stats(item) == before
+
+    def test_a_new_version_of_the_question_is_the_same_question(self):
+        s = Sitting()
+        first = s.versions[0]
+        second = make_version(domain=s.domain, question=first.question, number=2)
+        learner = s.learner()
+        s.sit(learner, {first: right(first)}, at=0)
+        s.sit(learner, {second: wrong(second)}, at=1)
+        s.sit(s.learner(), {second: wrong(second)}, at=2)
+        stats = s.stats()
+        assert (stats.answered, stats.facility) == (2, 0.5)
+        by_id = {o.choice_id: o for o in stats.option_counts}
+        assert by_id[right(first)[0]].count == 1 and by_id[right(first)[0]].share == 1.0
+        assert by_id[wrong(second)[0]].count == 1 and by_id[wrong(second)[0]].share == 1.0
+        assert by_id[wrong(first)[0]].count == 0 and by_id[wrong(first)[0]].share == 0.0
+
+
+class TestOptions:
+    def test_counts_and_shares_per_choice(self):
+        s = Sitting()
+        version = s.versions[0]
+        picks = [right(version)] * 5 + [wrong(version, 0)] * 3 + [wrong(version, 1)] * 2
+        for ids in picks:
+            s.sit(s.learner(), {version: ids})
+        s.sit(s.learner(), {version: []})  # left blank: a response, no choice
+        options = s.stats().option_counts
+        assert [(o.choice_id, o.count) for o in options] == [
+            (c.id, n) for c, n in zip(version.choices.all(), [5, 3, 2, 0], strict=True)
+        ]
+        assert [o.share for o in options] == pytest.approx([5 / 11, 3 / 11, 2 / 11, 0])
+        assert [o.is_correct for o in options] == [True, False, False, False]
+        assert options[0].text == version.choices.first().text
+
+    def test_multiple_response_counts_every_selected_choice(self):
+        s = Sitting(options=5, correct=2)
+        version = s.versions[0]
+        for ids in [right(version), right(version), [right(version)[0], wrong(version)[0]]]:
+            s.sit(s.learner(), {version: ids})
+        options = s.stats().option_counts
+        assert [o.count for o in options] == [3, 2, 1, 0, 0]
+        assert sum(o.share for o in options) == pytest.approx(2)
+        assert s.stats().facility == pytest.approx(2 / 3)
+
+
+class TestTime:
+    @pytest.mark.parametrize(("seconds", "median"), [([90, 10, 20], 20), ([100, 10, 30, 20], 25), ([7], 7)])
+    def test_median_seconds_of_first_exposures(self, seconds, median):
+        s = Sitting()
+        version = s.versions[0]
+        for spent in seconds:
+            s.sit(s.learner(), {version: right(version)}, seconds={version: spent})
+        assert s.stats().median_seconds == median
+
+
+class TestFlags:
+    def test_under_thirty_responses_only_not_enough_data(self):
+        s = Sitting()
+        version = s.versions[0]
+        for _ in range(item_analysis.MIN_RESPONSES - 1):
+            s.sit(s.learner(), {version: right(version)})
+        assert s.stats().facility == 1.0
+        assert s.stats().flags == [item_analysis.FLAG_NOT_ENOUGH_DATA]
+        s.sit(s.learner(), {version: right(version)})
+        assert item_analysis.FLAG_NOT_ENOUGH_DATA not in s.stats().flags
+        assert item_analysis.FLAG_VERY_EASY in s.stats().flags
+
+    def test_very_hard(self):
+        s = Sitting()
+        version = s.versions[0]
+        for i in range(30):
+            s.sit(s.learner(), {version: right(version) if i < 5 else wrong(version, i % 3)})
+        assert s.stats().flags == [item_analysis.FLAG_VERY_HARD]
+
+    @pytest.mark.parametrize(("rare_picks", "flagged"), [(1, True), (2, False)])
+    def test_a_distractor_chosen_under_five_percent_is_flagged(self, rare_picks, flagged):
+        s = Sitting()
+        version = s.versions[0]
+        # 40 responses: 20 right, 10 and 10 - rare_picks on two distractors, rare_picks on the third.
+        picks = [right(version)] * 20 + [wrong(version, 0)] * 10 + [wrong(version, 1)] * (10 - rare_picks)
+        for ids in picks + [wrong(version, 2)] * rare_picks:
+            s.sit(s.learner(), {version: ids})
+        stats = s.stats()
+        assert stats.option_counts[3].share == pytest.approx(rare_picks / 40)
+        assert (item_analysis.FLAG_RARE_DISTRACTOR in stats.flags) is flagged
+
+
+class TestQueries:
+    @pytest.mark.parametrize("questions", [5, 50])
+    def test_the_number_of_queries_does_not_grow_with_questions_or_responses(
+        self, questions, django_assert_max_num_queries
+    ):
+        """Intended to prevent an n+1 issue: four queries for a bank of 5 questions or of 50, and their answers."""
+        s = Sitting(questions=questions)
+        for i in range(3):
+            s.sit(s.learner(), {v: right(v) if (i + n) % 2 else wrong(v) for n, v in enumerate(s.versions)})
+        with django_assert_max_num_queries(4):
+            rows = bank_item_analysis(s.bank.pk)
+        assert len(rows) == questions and all(row.answered == 3 for row in rows)
+        with django_assert_max_num_queries(4):
+            question_item_analysis(s.versions[0].question_id)

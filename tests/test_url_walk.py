@@ -1,0 +1,185 @@
+"""Every URL pattern of the app, walked as anonymous, a learner, an instructor who is not an editor, an editor and
+the owner: each refusal is a 404 or a login redirect and changes nothing in the database.
+
+The walk reads the URLconf, so a new route without an expectation here fails the test. (Django's own admin is
+staff-only and tested by Django; its patterns are the one exclusion.)
+"""
+
+import hashlib
+
+import pytest
+from django.apps import apps
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from quizapp.bank import editing
+from quizapp.bank.models import Bank, Question
+from quizapp.exams import services
+from quizapp.exams.models import ExamBlueprint
+from tests.factories import UserFactory
+from tests.studio.helpers import instructor, new_bank, question_post
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "learner", "outsider", "editor", "owner")
+OK, LOGIN, NOT_FOUND = "ok", "login", 404
+PUBLIC = dict.fromkeys(ROLES, OK)
+SIGNED_IN = {"anonymous": LOGIN, "learner": OK, "outsider": OK, "editor": OK, "owner": OK}
+LEARNERS_OWN = {"anonymous": LOGIN, "learner": OK, "outsider": NOT_FOUND, "editor": NOT_FOUND, "owner": NOT_FOUND}
+INSTRUCTORS = {"anonymous": LOGIN, "learner": NOT_FOUND, "outsider": OK, "editor": OK, "owner": OK}
+BANK_EDITORS = {"anonymous": LOGIN, "learner": NOT_FOUND, "outsider": NOT_FOUND, "editor": OK, "owner": OK}
+BANK_OWNER = {"anonymous": LOGIN, "learner": NOT_FOUND, "outsider": NOT_FOUND, "editor": NOT_FOUND, "owner": OK}
+
+# name -> (who may, methods to try, which objects the URL names)
+EXPECTATIONS = {
+    "home": (PUBLIC, ["GET"], None),
+    "history": (SIGNED_IN, ["GET"], None),
+    "accounts:signup": ({**PUBLIC}, ["GET"], None),
+    "accounts:login": (PUBLIC, ["GET"], None),
+    "accounts:logout": (PUBLIC, ["POST"], None),
+    "accounts:password_change": (SIGNED_IN, ["GET", "POST"], None),
+    "accounts:password_change_done": (SIGNED_IN, ["GET"], None),
+    "accounts:password_reset": (PUBLIC, ["GET"], None),
+    "accounts:password_reset_done": (PUBLIC, ["GET"], None),
+    "accounts:password_reset_confirm": (PUBLIC, ["GET"], "reset"),
+    "accounts:password_reset_complete": (PUBLIC, ["GET"], None),
+    "exams:catalogue": (SIGNED_IN, ["GET"], None),
+    "exams:blueprint": (SIGNED_IN, ["GET"], "blueprint"),
+    "exams:attempt": (LEARNERS_OWN, ["GET"], "open"),
+    "exams:question": (LEARNERS_OWN, ["GET"], "open-question"),
+    "exams:answer": (LEARNERS_OWN, ["POST"], "open-question"),
+    "exams:flag": (LEARNERS_OWN, ["POST"], "open-question"),
+    "exams:check": (LEARNERS_OWN, ["POST"], "open-question"),
+    "exams:review": (LEARNERS_OWN, ["GET"], "open"),
+    "exams:submit": (LEARNERS_OWN, ["POST"], "open"),
+    "exams:result": (LEARNERS_OWN, ["GET"], "finished"),
+    "exams:report": (LEARNERS_OWN, ["GET", "POST"], "finished-question"),
+    "studio:home": (INSTRUCTORS, ["GET"], None),
+    "studio:bank_create": (INSTRUCTORS, ["GET"], None),
+    "studio:bank": (BANK_EDITORS, ["GET"], "bank"),
+    "studio:bank_settings": (BANK_OWNER, ["GET", "POST"], "bank"),
+    "studio:bank_editors": (BANK_OWNER, ["GET", "POST"], "bank"),
+    "studio:question_create": (BANK_EDITORS, ["GET", "POST"], "bank"),
+    "studio:question": (BANK_EDITORS, ["GET"], "bank-question"),
+    "studio:question_edit": (BANK_EDITORS, ["GET", "POST"], "bank-question"),
+    "studio:question_status": (BANK_EDITORS, ["POST"], "bank-question"),
+    "studio:question_history": (BANK_EDITORS, ["GET"], "bank-question"),
+    "studio:blueprints": (BANK_EDITORS, ["GET"], "bank"),
+    "studio:blueprint_create": (BANK_EDITORS, ["GET", "POST"], "bank"),
+    "studio:blueprint_edit": (BANK_EDITORS, ["GET", "POST"], "bank-blueprint"),
+    "studio:analysis": (BANK_EDITORS, ["GET"], "bank"),
+    "studio:reports": (BANK_EDITORS, ["GET"], "bank"),
+    "studio:report_close": (BANK_EDITORS, ["POST"], "bank-report"),
+}
+
+
+def url_names(patterns=None, prefix=""):
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            namespace = entry.namespace
+            if namespace == "admin":
+                continue
+            yield from url_names(entry.url_patterns, f"{prefix}{namespace}:" if namespace else prefix)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield prefix + entry.name
+
+
+@pytest.fixture
+def world():
+    """A bank with an owner and an editor, an outsider instructor, and a learner with open and finished attempts."""
+    owner, editor, outsider = instructor("owner"), instructor("editor"), instructor("outsider")
+    learner = UserFactory(username="learner")
+    bank = new_bank(owner)
+    bank.editors.add(editor)
+    studio = Client()
+    studio.force_login(owner)
+    studio.post(reverse("studio:question_create", args=[bank.slug]), question_post())
+    question = Question.objects.get(bank=bank)
+    editing.question_set_status(question=question, status=Question.Status.PUBLISHED)
+    editing.bank_update(bank=bank, title=bank.title, description="", status=Bank.Status.PUBLISHED)
+    blueprint = ExamBlueprint.objects.create(
+        bank=bank,
+        slug="one",
+        title="One",
+        mode="timed",
+        question_count=1,
+        duration_minutes=10,
+        domain_weights={"1": 1},
+        domain_selection="weighted",
+    )
+    practice = ExamBlueprint.objects.create(
+        bank=bank,
+        slug="drill",
+        title="Drill",
+        mode="practice",
+        question_count=1,
+        domain_weights={"1": 1},
+        domain_selection="weighted",
+    )
+    finished = services.attempt_start(user=learner, blueprint=practice, now=timezone.now())
+    services.attempt_finish(attempt_id=finished.pk, now=timezone.now())
+    open_attempt = services.attempt_start(user=learner, blueprint=blueprint, now=timezone.now())
+    report = editing.report_create(version=question.current_version, reporter=learner, kind="unclear", text="?")
+    users = {"learner": learner, "outsider": outsider, "editor": editor, "owner": owner}
+    args = {
+        None: [],
+        "reset": ["MQ", "set-password"],
+        "blueprint": [bank.slug, blueprint.slug],
+        "open": [open_attempt.pk],
+        "open-question": [open_attempt.pk, 1],
+        "finished": [finished.pk],
+        "finished-question": [finished.pk, 1],
+        "bank": [bank.slug],
+        "bank-question": [bank.slug, question.key],
+        "bank-blueprint": [bank.slug, blueprint.slug],
+        "bank-report": [bank.slug, report.pk],
+    }
+    return users, args
+
+
+def database_fingerprint():
+    """Row counts and a digest of every row of the app's own tables (and users)."""
+    digest = hashlib.sha256()
+    for model in apps.get_models():
+        if model._meta.app_label not in {"accounts", "bank", "exams", "progress", "studio", "groups"}:
+            continue
+        rows = list(model.objects.order_by("pk").values_list())
+        digest.update(f"{model._meta.label}:{len(rows)}:{rows!r}".encode())
+    return digest.hexdigest()
+
+
+def test_every_route_has_an_expectation():
+    assert sorted(set(url_names()) - set(EXPECTATIONS)) == [], "add the new route to EXPECTATIONS"
+    assert sorted(set(EXPECTATIONS) - set(url_names())) == []
+
+
+def test_every_refusal_is_a_404_or_a_login_redirect_and_changes_nothing(world):
+    users, args = world
+    login_url = reverse("accounts:login")
+    failures = []
+    for name in url_names():
+        allowed, methods, objects = EXPECTATIONS[name]
+        url = reverse(name, args=args[objects])
+        for role in ROLES:
+            client = Client()
+            if role != "anonymous":
+                client.force_login(users[role])
+            expected = allowed[role]
+            for method in methods:
+                if expected == OK and method == "POST":
+                    continue  # what an allowed POST does is each feature's own test
+                before = database_fingerprint() if expected != OK else None
+                response = client.generic(method, url)
+                status = response.status_code
+                if expected == OK:
+                    ok = status < 500 and status != 404 and not response.get("Location", "").startswith(login_url)
+                elif expected == LOGIN:
+                    ok = status == 302 and response["Location"].startswith(login_url)
+                else:
+                    ok = status == 404
+                if expected != OK and database_fingerprint() != before:
+                    failures.append(f"{method} {name} as {role}: refused but the database changed")
+                if not ok:
+                    failures.append(f"{method} {name} as {role}: {status}, expected {expected}")
+    assert failures == []

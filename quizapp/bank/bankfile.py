@@ -228,8 +228,13 @@ def reference_problems(references) -> list[str]:
         return [f"references is a list of 1-{MAX_REFERENCES} URLs"]
     problems = []
     for url in references:
-        parts = urlsplit(str(url))
-        if parts.scheme != "https" or parts.hostname not in REFERENCE_HOSTS or not parts.path.strip("/"):
+        try:
+            parts = urlsplit(str(url))
+            hostname = parts.hostname
+        except ValueError:  # e.g. "https://[html]/x": not a URL at all
+            problems.append(f"reference {url!r} is not a URL")
+            continue
+        if parts.scheme != "https" or hostname not in REFERENCE_HOSTS or not parts.path.strip("/"):
             problems.append(f"reference {url!r} is not an https page on {' or '.join(REFERENCE_HOSTS)}")
     normalised = [str(url).split("#")[0].rstrip("/") for url in references]
     if len(set(normalised)) != len(normalised):

@@ -102,6 +102,7 @@ def test_the_reference_checker_refuses_foreign_hosts_repeats_and_too_many():
     assert bankfile.reference_problems(["https://docs.aws.amazon.com/a.html", "https://docs.aws.amazon.com/a.html#b"])
     assert bankfile.reference_problems([f"https://aws.amazon.com/{n}/" for n in range(4)])
     assert bankfile.reference_problems([])
+    assert bankfile.reference_problems(["https://[html]/x"]) == ["reference 'https://[html]/x' is not a URL"]
 
 
 def test_no_near_duplicate_stems(bank):

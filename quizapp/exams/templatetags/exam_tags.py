@@ -84,7 +84,10 @@ def palette_cells(palette, attempt, current_position, with_buttons=True):
 @register.filter
 def reference_label(url):
     """A readable name for a documentation link: its page name, e.g. 'reference appspec file structure hooks'."""
-    path = urlsplit(str(url)).path.rstrip("/")
+    try:
+        path = urlsplit(str(url)).path.rstrip("/")
+    except ValueError:
+        return str(url)
     page = path.rsplit("/", 1)[-1] or path
     page = re.sub(r"\.(html?|md)$", "", page)
     words = re.sub(r"[-_]+", " ", page).strip()
@@ -93,4 +96,7 @@ def reference_label(url):
 
 @register.filter
 def reference_host(url):
-    return urlsplit(str(url)).hostname or ""
+    try:
+        return urlsplit(str(url)).hostname or ""
+    except ValueError:
+        return ""

@@ -19,7 +19,10 @@ class RequestSizeLimitMiddleware:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             declared = 0
-        if declared > settings.MAX_REQUEST_BYTES:
-            context = {"limit_kib": settings.MAX_REQUEST_BYTES // 1024}
+        limit = settings.MAX_REQUEST_BYTES
+        if request.path_info.endswith(settings.UPLOAD_PATH_SUFFIX):  # an instructor's question-bank upload
+            limit = settings.MAX_UPLOAD_BYTES
+        if declared > limit:
+            context = {"limit_kib": limit // 1024}
             return render(request, "413.html", context, status=413)
         return self.get_response(request)

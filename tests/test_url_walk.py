@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from quizapp.bank import editing
-from quizapp.bank.models import Bank, Question
+from quizapp.bank.models import Bank, ImportDraft, Question
 from quizapp.exams import services
 from quizapp.exams.models import ExamBlueprint
 from tests.factories import UserFactory
@@ -69,6 +69,9 @@ EXPECTATIONS = {
     "studio:blueprint_create": (BANK_EDITORS, ["GET", "POST"], "bank"),
     "studio:blueprint_edit": (BANK_EDITORS, ["GET", "POST"], "bank-blueprint"),
     "studio:analysis": (BANK_EDITORS, ["GET"], "bank"),
+    "studio:import": (BANK_EDITORS, ["GET", "POST"], "bank"),
+    "studio:import_preview": (BANK_OWNER, ["GET", "POST"], "bank-draft"),  # only the uploader sees an upload
+    "studio:export": (BANK_EDITORS, ["GET"], "bank"),
     "studio:reports": (BANK_EDITORS, ["GET"], "bank"),
     "studio:report_close": (BANK_EDITORS, ["POST"], "bank-report"),
 }
@@ -121,6 +124,9 @@ def world():
     services.attempt_finish(attempt_id=finished.pk, now=timezone.now())
     open_attempt = services.attempt_start(user=learner, blueprint=blueprint, now=timezone.now())
     report = editing.report_create(version=question.current_version, reporter=learner, kind="unclear", text="?")
+    draft = ImportDraft.objects.create(
+        bank=bank, uploaded_by=owner, file_name="q.gift", file_format="gift", content=b"::T::Q{=a ~b ~c ~d}"
+    )
     users = {"learner": learner, "outsider": outsider, "editor": editor, "owner": owner}
     args = {
         None: [],
@@ -134,6 +140,7 @@ def world():
         "bank-question": [bank.slug, question.key],
         "bank-blueprint": [bank.slug, blueprint.slug],
         "bank-report": [bank.slug, report.pk],
+        "bank-draft": [bank.slug, draft.pk],
     }
     return users, args
 

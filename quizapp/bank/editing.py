@@ -6,6 +6,7 @@ Rules shared with the file format come from bankfile.py, so a question saved on 
 from __future__ import annotations
 
 import difflib
+import functools
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,13 @@ def unique_bank_slug(title: str) -> str:
     return slug
 
 
+@functools.cache
+def exam_structure() -> dict:
+    """The DOP-C02 domains, task statements and topics, from the shipped bank.yaml (read once per process)."""
+    text = (SHIPPED_BLUEPRINT / "bank.yaml").read_text(encoding="utf-8")
+    return bankfile.strip_lines(bankfile.parse_yaml(text, "bank.yaml"))
+
+
 @transaction.atomic
 def bank_create(*, owner: User, title: str, description: str = "") -> Bank:
     """Create a draft bank owned by `owner`, with the DOP-C02 exam's domains, task statements and topics.
@@ -46,7 +54,7 @@ def bank_create(*, owner: User, title: str, description: str = "") -> Bank:
     Every bank in this app prepares for the same exam, so its structure is the exam guide's; the questions, the
     notes and the exams drawn from it are the instructor's own.
     """
-    meta = bankfile.read_bank_dir(SHIPPED_BLUEPRINT).meta
+    meta = exam_structure()
     bank = Bank.objects.create(
         slug=unique_bank_slug(title), title=title, description=description, owner=owner, status=Bank.Status.DRAFT
     )

@@ -250,3 +250,19 @@ class QuestionReport(models.Model):
     @property
     def is_open(self):
         return self.status == self.Status.OPEN
+
+
+class ImportDraft(models.Model):
+    """An uploaded file between its preview and the instructor's confirmation (the browser cannot re-send it)."""
+
+    bank = models.ForeignKey(Bank, on_delete=models.CASCADE, related_name="import_drafts")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file_name = models.CharField(max_length=200)
+    file_format = models.CharField(max_length=20)
+    content = models.BinaryField()
+    defaults = models.JSONField(default=dict, blank=True)
+    publish = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.file_name} for {self.bank}"

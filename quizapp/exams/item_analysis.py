@@ -18,11 +18,15 @@ y = (attempt.correct_count - x) / (attempt.question_count - 1) the score on the 
   efficiency = (n·Σxy - Σx·Σy) / (n·T - Σx·Σy), None when the denominator is 0 (k = 0, k = n, or all y equal).
 
 The rest score needs at least two questions in the attempt, so discrimination and efficiency use the responses
-of attempts with two or more questions; facility, counts and the median time use every first exposure.
+of attempts with two or more questions; facility, counts and the median time use every first exposure. An
+unanswered slot of a finished attempt is a response with x = 0 and no choice.
 
-The database returns integer sums only, grouped by question, version and attempt length: Σx, Σr, Σr², Σx·r and
-the top-k Σr, with r = correct_count - x (so y = r / (length - 1)). Python adds the groups of a question as exact
-fractions, so the figures are the same to the last bit on SQLite and PostgreSQL, whatever order either database
+How it is computed: one query picks the first exposures (a ROW_NUMBER window per learner and question) and runs
+window functions over them, returning only a few rows per question: integer sums per question, version and
+attempt length (Σx, Σr, Σr², Σx·r with r = correct_count - x, so y = r / (length - 1)), the running sum of
+rest scores at the k-th best (in integer units of 1e-9, see REST_SCALE), and the middle times. A second query
+counts the selected choices. The database sums integers only and Python adds a question's groups as exact
+fractions, so every figure is the same to the last bit on SQLite and PostgreSQL, whatever order either database
 sums in. Python loops only over these per-question rows, never over responses.
 """
 
@@ -34,7 +38,22 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from django.db import NotSupportedError, connections
-from django.db.models import Case, Count, F, FloatField, IntegerField, Q, QuerySet, Sum, Value, When, Window
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    Min,
+    Q,
+    QuerySet,
+    RowRange,
+    Sum,
+    When,
+    Window,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, NullIf, RowNumber
 
 from quizapp.bank.models import Choice, Question
@@ -89,9 +108,10 @@ class ItemStats:
 def bank_item_analysis(bank_id) -> list[ItemStats]:
     """Item statistics for every question of a bank, answered or not, in key order.
 
-    Four queries however many questions or responses: the questions, their choices, one aggregate over the
-    first exposures (grouped by question, version and attempt length) and one count per selected choice. Every
-    per-response computation happens inside those queries, so the count never grows with the data.
+    Four queries however many questions or responses: the questions, their choices, the window functions over
+    the first exposures (_summary_rows) and the count per selected choice (_choice_counts). Every per-response
+    computation happens inside the last two, which return rows per question or per choice, never per response;
+    so the number of queries never grows with the data.
     """
     questions = list(Question.objects.filter(bank_id=bank_id).order_by("key").values_list("id", "key"))
     return _analyse(
@@ -112,11 +132,27 @@ def question_item_analysis(question_id) -> ItemStats:
     return stats
 
 
+# Constants written into the SQL rather than bound as parameters: SQLite computes two window functions in one
+# pass only when their ORDER BY expressions are identical, and two bound parameters never are.
+_ZERO = RawSQL("0", (), output_field=IntegerField())
+_ONE = RawSQL("1", (), output_field=IntegerField())
+_NO_REST = RawSQL("-1.0", (), output_field=FloatField())
+
 # Expressions over a slot: the item score x and the rest-of-attempt correct count r = correct_count - x.
-_SCORE = Case(When(is_correct=True, then=Value(1)), default=Value(0), output_field=IntegerField())
+_SCORE = Case(When(is_correct=True, then=_ONE), default=_ZERO, output_field=IntegerField())
 _REST = F("attempt__correct_count") - _SCORE
 _QUESTION = F("question_version__question_id")
 _LENGTH = F("attempt__question_count")
+_HAS_REST = Q(attempt__question_count__gt=1)
+# The rest score y as a sort key, best first; -1 for attempts of one question (no rest score), never among the
+# k best.
+_REST_KEY = Coalesce(
+    Cast(_REST, FloatField()) / Cast(NullIf(_LENGTH - _ONE, _ZERO), FloatField()),
+    _NO_REST,
+)
+# The k best rest scores are a running sum, added up in integer units of 1e-9 (each y rounded down): exact and
+# the same on both databases, and short of the true sum by less than k * 1e-9.
+REST_SCALE = 10**9
 
 
 def first_exposures(slots: QuerySet[AttemptSlot]) -> QuerySet[AttemptSlot]:
@@ -131,66 +167,98 @@ def first_exposures(slots: QuerySet[AttemptSlot]) -> QuerySet[AttemptSlot]:
                 order_by=[F("attempt__started_at").asc(), F("attempt_id").asc(), F("position").asc()],
             )
         )
-        .filter(exposure=1)
+        # `<= 1` selects the same rows as `= 1`, but PostgreSQL then estimates a large share of the slots rather
+        # than a handful, and hash-joins the result instead of looking up each of 200,000 ids in an index.
+        .filter(exposure__lte=1)
+        .order_by()
     )
 
 
-def _aggregates(responses: QuerySet[AttemptSlot]):
-    """Integer sums per question, version and attempt length, over `responses` (one query)."""
-    rest_score = Cast(_REST, FloatField()) / Cast(NullIf(_LENGTH - 1, 0), FloatField())
-    with_rest = Q(attempt__question_count__gt=1)
-    ranked = responses.annotate(
-        # Highest rest score first; attempts of one question (no rest score) last, so they are never in the top k.
-        rest_rank=Window(
-            RowNumber(),
-            partition_by=[_QUESTION],
-            order_by=[Coalesce(rest_score, Value(-1.0)).desc(), F("pk").asc()],
-        ),
-        correct_with_rest=Window(
-            Sum(Case(When(with_rest, then=_SCORE), default=Value(0), output_field=IntegerField())),
-            partition_by=[_QUESTION],
-        ),
-        time_rank=Window(RowNumber(), partition_by=[_QUESTION], order_by=[F("seconds_spent").asc(), F("pk").asc()]),
-        total=Window(Count("pk"), partition_by=[_QUESTION]),
+def _summary_rows(first: QuerySet[AttemptSlot]):
+    """The few rows per question that carry its figures, picked from window functions over the first exposures.
+
+    One query, whatever the number of questions: the first row of each (question, version, attempt length)
+    carries that group's integer sums; the row ranked k-th by rest score (k = correct responses that have one)
+    carries the running sum of the k best rest scores; the one or two rows in the middle by time carry the time
+    the median is made of. Ranks and running sums share one frame, so that SQLite computes each ordering in one
+    pass.
+    """
+    group = [_QUESTION, F("question_version_id"), _LENGTH]
+    scaled_rest = Case(
+        When(_HAS_REST, then=Cast(_REST, BigIntegerField()) * REST_SCALE / (_LENGTH - _ONE)),
+        default=_ZERO,
+        output_field=BigIntegerField(),
     )
-    # The k best rest scores, k being the number of correct responses (covariancemax's pairing).
-    top_rest = ranked.filter(rest_rank__lte=F("correct_with_rest")).values("pk")
-    # The middle one or two by time: positions floor((n + 1) / 2) and floor((n + 2) / 2), integer division.
-    middle = ranked.filter(Q(time_rank=(F("total") + 1) / 2) | Q(time_rank=(F("total") + 2) / 2)).values("pk")
+    running = RowRange(start=None, end=0)
+    by_rest = {"partition_by": [_QUESTION], "order_by": [_REST_KEY.desc(), F("pk").asc()], "frame": running}
+    by_time = {"partition_by": [_QUESTION], "order_by": [F("seconds_spent").asc(), F("pk").asc()], "frame": running}
     return (
-        responses.values(question=_QUESTION, version=F("question_version_id"), length=_LENGTH)
+        AttemptSlot.objects.filter(pk__in=first.values("pk"))
         .annotate(
-            n=Count("pk"),
-            sx=Sum(_SCORE),
-            sr=Sum(_REST),
-            srr=Sum(_REST * _REST),
-            sxr=Sum(_SCORE * _REST),
-            top=Sum(_REST, filter=Q(pk__in=top_rest)),
-            middle_seconds=Sum("seconds_spent", filter=Q(pk__in=middle)),
+            group_first=Window(Min("pk"), partition_by=group),
+            n=Window(Count("pk"), partition_by=group),
+            sx=Window(Sum(_SCORE), partition_by=group),
+            sr=Window(Sum(_REST), partition_by=group),
+            srr=Window(Sum(_REST * _REST), partition_by=group),
+            sxr=Window(Sum(_SCORE * _REST), partition_by=group),
+            answered=Window(Count("pk"), partition_by=[_QUESTION]),
+            correct_with_rest=Window(
+                Sum(Case(When(_HAS_REST, then=_SCORE), default=_ZERO, output_field=IntegerField())),
+                partition_by=[_QUESTION],
+            ),
+            rest_rank=Window(RowNumber(), **by_rest),
+            top=Window(Sum(scaled_rest), **by_rest),
+            time_rank=Window(RowNumber(), **by_time),
+        )
+        .filter(
+            Q(pk=F("group_first"))
+            | Q(rest_rank=F("correct_with_rest"))
+            | Q(time_rank=(F("answered") + 1) / 2)
+            | Q(time_rank=(F("answered") + 2) / 2)
+        )
+        .values(
+            "pk",
+            "group_first",
+            "n",
+            "sx",
+            "sr",
+            "srr",
+            "sxr",
+            "answered",
+            "correct_with_rest",
+            "rest_rank",
+            "top",
+            "time_rank",
+            "seconds_spent",
+            question=_QUESTION,
+            version=F("question_version_id"),
+            length=_LENGTH,
         )
         .order_by()
     )
 
 
-def _choice_counts(responses: QuerySet[AttemptSlot]) -> dict[int, int]:
-    """How many of `responses` selected each choice id, counted by the database from the JSON lists (one query)."""
-    connection = connections[responses.db]
-    ids_sql, params = responses.values("pk").query.get_compiler(connection=connection).as_sql()
-    table = connection.ops.quote_name(AttemptSlot._meta.db_table)
-    column = connection.ops.quote_name(AttemptSlot._meta.get_field("selected_choice_ids").column)
-    # Only identifiers and SQL the ORM compiled are interpolated; every value stays a query parameter.
+def _choice_counts(first: QuerySet[AttemptSlot]) -> dict[int, int]:
+    """How many first exposures selected each choice id, counted by the database from the JSON lists (one query).
+
+    The JSON lists are expanded by each database's own table function (PostgreSQL's jsonb_array_elements_text,
+    SQLite's json_each) over the first-exposure query, which the ORM compiles with its parameters. A choice is
+    counted once per response: the save service refuses a list that names a choice twice.
+    """
+    connection = connections[first.db]
+    column = AttemptSlot._meta.get_field("selected_choice_ids").column
+    first_sql, params = first.values(column).query.get_compiler(connection=connection).as_sql()
+    selected = f"f.{connection.ops.quote_name(column)}"
     if connection.vendor == "postgresql":
-        picked = f"CROSS JOIN LATERAL jsonb_array_elements_text(s.{column}) AS picked(value)"
+        picked = f"CROSS JOIN LATERAL jsonb_array_elements_text({selected}) AS picked(value)"
         choice_id = "CAST(picked.value AS bigint)"
     elif connection.vendor == "sqlite":
-        picked = f"CROSS JOIN json_each(s.{column}) AS picked"
+        picked = f"CROSS JOIN json_each({selected}) AS picked"
         choice_id = "CAST(picked.value AS integer)"
     else:
         raise NotSupportedError(f"item analysis counts choices on SQLite and PostgreSQL, not {connection.vendor}")
-    sql = (
-        f"SELECT {choice_id}, COUNT(DISTINCT s.id) FROM {table} AS s {picked} "  # noqa: S608
-        f"WHERE s.id IN ({ids_sql}) GROUP BY {choice_id}"
-    )
+    # Only a column name and SQL the ORM compiled are interpolated; every value stays a query parameter.
+    sql = f"SELECT {choice_id}, COUNT(*) FROM ({first_sql}) AS f {picked} GROUP BY {choice_id}"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return dict(cursor.fetchall())
@@ -202,7 +270,7 @@ class _Sums:
 
     answered: int = 0
     correct: int = 0
-    middle_seconds: int = 0  # the one (n odd) or two (n even) middle times
+    middle: dict[int, int] = field(default_factory=dict)  # time rank: seconds, for the one or two middle ranks
     n: int = 0  # responses with a rest score (attempts of two or more questions)
     sx: int = 0
     sy: Fraction = Fraction(0)
@@ -212,18 +280,25 @@ class _Sums:
     by_version: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
     def add(self, row):
-        self.answered += row["n"]
-        self.correct += row["sx"]
-        self.middle_seconds += row["middle_seconds"] or 0
-        self.by_version[row["version"]] += row["n"]
-        others = row["length"] - 1
-        if others > 0:
-            self.n += row["n"]
-            self.sx += row["sx"]
-            self.sy += Fraction(row["sr"], others)
-            self.syy += Fraction(row["srr"], others * others)
-            self.sxy += Fraction(row["sxr"], others)
-            self.top += Fraction(row["top"] or 0, others)
+        """Take what `row` carries: its group's sums, the top-k running sum, the middle time (or several)."""
+        if row["pk"] == row["group_first"]:
+            self.answered += row["n"]
+            self.correct += row["sx"]
+            self.by_version[row["version"]] += row["n"]
+            others = row["length"] - 1
+            if others > 0:
+                self.n += row["n"]
+                self.sx += row["sx"]
+                self.sy += Fraction(row["sr"], others)
+                self.syy += Fraction(row["srr"], others * others)
+                self.sxy += Fraction(row["sxr"], others)
+        if row["rest_rank"] == row["correct_with_rest"]:
+            self.top = Fraction(int(row["top"]), REST_SCALE)
+        if row["time_rank"] in ((row["answered"] + 1) // 2, (row["answered"] + 2) // 2):
+            self.middle[row["time_rank"]] = row["seconds_spent"]
+
+    def median_seconds(self) -> float | None:
+        return sum(self.middle.values()) / len(self.middle) if self.middle else None
 
     def discrimination(self) -> float | None:
         n, sx, sy = self.n, self.sx, self.sy
@@ -241,11 +316,11 @@ class _Sums:
 
 
 def _analyse(questions, *, choices, slots) -> list[ItemStats]:
-    responses = AttemptSlot.objects.filter(pk__in=first_exposures(slots).values("pk"))
+    first = first_exposures(slots)
     sums: dict[int, _Sums] = defaultdict(_Sums)
-    for row in _aggregates(responses):
+    for row in _summary_rows(first):
         sums[row["question"]].add(row)
-    counts = _choice_counts(responses)
+    counts = _choice_counts(first)
     options: dict[int, list[tuple[OptionStat, int]]] = defaultdict(list)
     for choice in choices.order_by("version__number", "position", "id").values(
         "id", "text", "is_correct", "version_id", "version__number", "version__question_id"
@@ -272,7 +347,7 @@ def _item(question_id, key, sums: _Sums, options: list[tuple[OptionStat, int]]) 
         facility=sums.correct / sums.answered if sums.answered else None,
         discrimination=sums.discrimination(),
         discriminative_efficiency=sums.efficiency(),
-        median_seconds=sums.middle_seconds / (2 - sums.answered % 2) if sums.answered else None,
+        median_seconds=sums.median_seconds(),
         option_counts=[option for option, _ in options],
     )
     # A distractor is judged only on a version shown often enough: an old version's few responses say nothing.

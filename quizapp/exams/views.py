@@ -156,11 +156,19 @@ def answer(request, attempt_id, position):
     if request.htmx:
         context = {"attempt": attempt, "slot": result.slot, "saved": True, "palette": queries.palette_slots(attempt)}
         return render(request, "exams/question.html#answer_saved", context)
+    go = request.POST.get("go")
+    if go in ("flag-on", "flag-off"):
+        # Without JavaScript the flag button submits the answer form, so a choice not yet saved is kept too.
+        try:
+            services.attempt_set_flag(attempt=attempt, position=position, flagged=go == "flag-on", now=now)
+        except services.AttemptClosed as error:
+            messages.error(request, str(error))
+            return redirect("exams:attempt", attempt.pk)
     if result.slot.is_answered:
         messages.success(request, "Answer saved.")
     else:
         messages.info(request, "No option was chosen, so this question is still unanswered.")
-    return after_answer_redirect(attempt, position, request.POST.get("go"))
+    return after_answer_redirect(attempt, position, go)
 
 
 def answer_refused(request, attempt, position, message, *, status, closed=False):

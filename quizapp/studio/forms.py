@@ -263,3 +263,32 @@ class ReportCloseForm(forms.Form):
         label="Outcome",
     )
     reply = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), label="Reply to the learner")
+
+
+IMPORT_FORMATS = [
+    ("gift", "GIFT (Moodle)"),
+    ("moodle-xml", "Moodle XML"),
+    ("aiken", "Aiken"),
+    ("csv", "CSV"),
+    ("native", "This app's YAML or JSON"),
+]
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="File", help_text="Up to 5 MB and 2,000 questions, UTF-8.")
+    file_format = forms.ChoiceField(choices=IMPORT_FORMATS, label="Format")
+    domain = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label="Domain for questions that name none"
+    )
+    task = forms.ChoiceField(required=False, label="Task statement for questions that name none")
+    topic = forms.ChoiceField(required=False, label="Topic for questions that name none")
+    publish = forms.BooleanField(
+        required=False, initial=True, label="Publish the imported questions that meet every rule"
+    )
+
+    def __init__(self, *args, bank, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].choices = [("", "—")] + [(d.number, f"{d.number} · {d.name}") for d in bank.domains.all()]
+        tasks = TaskStatement.objects.filter(domain__bank=bank).order_by("code")
+        self.fields["task"].choices = [("", "—")] + [(t.code, f"{t.code} {t.name}") for t in tasks]
+        self.fields["topic"].choices = [("", "—")] + list(bank.topics.values_list("slug", "name"))

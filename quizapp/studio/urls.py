@@ -19,6 +19,9 @@ urlpatterns = [
     path("banks/<slug:slug>/exams/new/", views.blueprint_edit, name="blueprint_create"),
     path("banks/<slug:slug>/exams/<slug:blueprint_slug>/", views.blueprint_edit, name="blueprint_edit"),
     path("banks/<slug:slug>/analysis/", views.analysis, name="analysis"),
+    path("banks/<slug:slug>/import/", views.import_questions, name="import"),
+    path("banks/<slug:slug>/import/<int:draft_id>/", views.import_preview, name="import_preview"),
+    path("banks/<slug:slug>/export/", views.export_questions, name="export"),
     path("banks/<slug:slug>/reports/", views.reports, name="reports"),
     path("banks/<slug:slug>/reports/<int:report_id>/close/", views.report_close, name="report_close"),
 ]

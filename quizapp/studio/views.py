@@ -1,16 +1,18 @@
 """The instructor's studio. Each view checks role and bank access first, then makes one service call."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from quizapp.bank import editing
-from quizapp.bank.models import Bank, Question, QuestionReport, QuestionVersion
+from quizapp.bank import editing, formats, importing
+from quizapp.bank.models import Bank, ImportDraft, Question, QuestionReport, QuestionVersion
 from quizapp.exams import item_analysis, services
 from quizapp.exams.models import ExamBlueprint
 
@@ -20,6 +22,7 @@ from .forms import (
     BankSettingsForm,
     BlueprintForm,
     EditorForm,
+    ImportForm,
     OptionFormSet,
     QuestionFilterForm,
     QuestionForm,
@@ -348,6 +351,7 @@ def analysis(request, slug):
         "bank": bank,
         "rows": rows,
         "flagged_only": flagged_only,
+        "any_answers": any(s.answered for s in stats),
     }
     return render(request, "studio/analysis.html", context)
 
@@ -393,3 +397,91 @@ def report_close(request, slug, report_id):
         return redirect("studio:reports", bank.slug)
     context = {"bank": bank, "rows": _report_rows(bank, "open", failed=form), "show": "open"}
     return render(request, "studio/reports.html", context, status=422)
+
+
+# --- Import and export ----------------------------------------------------------------------------------------
+
+EXPORT_FILES = {
+    "gift": ("gift.txt", "text/plain"),
+    "aiken": ("aiken.txt", "text/plain"),
+    "moodle-xml": ("moodle.xml", "application/xml"),
+    "csv": ("csv", "text/csv"),
+    "native": ("yaml", "application/yaml"),
+}
+DRAFT_LIFETIME = timedelta(days=1)
+
+
+def _parse_draft(draft):
+    defaults = formats.Defaults(**draft.defaults)
+    return importing.read_upload(bytes(draft.content), draft.file_format, source=draft.file_name, defaults=defaults)
+
+
+@instructor_required
+@require_http_methods(FORM_METHODS)
+def import_questions(request, slug):
+    """Upload a file and read its dry-run preview; nothing is written to the bank until the confirmation."""
+    bank = editable_bank(request, slug)
+    form = ImportForm(request.POST or None, request.FILES or None, bank=bank)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > formats.MAX_BYTES:
+            form.add_error(
+                "file", f"The file is {upload.size // 1024} KiB; the limit is {formats.MAX_BYTES // 1024} KiB."
+            )
+        else:
+            ImportDraft.objects.filter(created_at__lt=timezone.now() - DRAFT_LIFETIME).delete()
+            draft = ImportDraft.objects.create(
+                bank=bank,
+                uploaded_by=request.user,
+                file_name=upload.name[:200],
+                file_format=form.cleaned_data["file_format"],
+                content=upload.read(),
+                defaults={k: form.cleaned_data[k] or None for k in ("domain", "task", "topic")},
+                publish=form.cleaned_data["publish"],
+            )
+            return redirect("studio:import_preview", bank.slug, draft.pk)
+    return render(request, "studio/import.html", {"bank": bank, "form": form})
+
+
+@instructor_required
+@require_http_methods(FORM_METHODS)
+def import_preview(request, slug, draft_id):
+    """The preview of an uploaded file; POST confirms it: every question in one transaction, or nothing."""
+    bank = editable_bank(request, slug)
+    draft = get_object_or_404(ImportDraft, pk=draft_id, bank=bank, uploaded_by=request.user)
+    refused = None
+    try:
+        result = _parse_draft(draft)
+    except formats.FormatError as error:
+        result, refused = None, error.problems
+    preview = importing.import_preview(bank=bank, result=result) if result is not None else None
+    if request.method == "POST" and preview is not None and preview.ok:
+        try:
+            importing.import_apply(bank=bank, result=result, publish=draft.publish)
+        except importing.ImportRefused as error:
+            preview = error.preview
+        else:
+            draft.delete()
+            messages.success(request, f"Imported from {draft.file_name}: {preview.summary()}.")
+            return redirect("studio:bank", bank.slug)
+    context = {"bank": bank, "draft": draft, "preview": preview, "refused": refused}
+    status = 422 if request.method == "POST" else 200
+    return render(request, "studio/import_preview.html", context, status=status)
+
+
+@instructor_required
+@require_safe
+def export_questions(request, slug):
+    """The export page, and with ?format= the file itself as a download."""
+    bank = editable_bank(request, slug)
+    fmt = request.GET.get("format")
+    if fmt is None:
+        return render(request, "studio/export.html", {"bank": bank, "formats": EXPORT_FILES})
+    if fmt not in EXPORT_FILES:
+        raise Http404("No such format.")
+    exported = formats.export(importing.bank_questions_for_export(bank), fmt)
+    extension, content_type = EXPORT_FILES[fmt]
+    response = HttpResponse(exported.text, content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{bank.slug}.{extension}"'
+    response["X-Questions-Skipped"] = str(len(exported.skipped))
+    return response

@@ -98,7 +98,7 @@ def test_the_same_exam_works_without_javascript(browser, live_server, exam, pers
     expect(page.get_by_text("Answer saved.")).to_be_visible()
     page.get_by_role("button", name=re.compile("Flag for review")).click()
     expect(page.get_by_role("button", name=re.compile("Flagged for review"))).to_be_visible()
-    page.get_by_role("link", name="Review & submit").click()
+    page.get_by_role("button", name="Save, review & submit").click()
     page.get_by_role("button", name="Submit exam").click()
     expect(page.get_by_role("heading", name="Score by domain")).to_be_visible()
     attempt = Attempt.objects.get(user=person)

@@ -112,6 +112,12 @@ def test_without_javascript_the_exam_page_says_only_what_is_true(browser, live_s
     expect(page.get_by_text("Question 4 of 5")).to_be_visible()
     slot = Attempt.objects.get(user=person).slots.get(position=2)
     assert slot.selected_choice_ids == [slot.choice_order[0]]
+    # And flagging: the flag button submits the answer form, so the choice made just before is kept.
+    page.locator(".option").nth(1).click()
+    page.get_by_role("button", name="Flag for review").click()
+    expect(page.get_by_role("button", name="Flagged for review")).to_be_visible()
+    slot = Attempt.objects.get(user=person).slots.get(position=4)
+    assert slot.flagged and slot.selected_choice_ids == [slot.choice_order[1]]
     context.close()
 
 

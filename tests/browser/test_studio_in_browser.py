@@ -144,6 +144,12 @@ def test_studio_pages_have_no_accessibility_violations(browser, live_server):
     )
     reporter = UserFactory()
     editing.report_create(version=question.current_version, reporter=reporter, kind="unclear", text="Why?")
+    from quizapp.bank.models import ImportDraft
+    from tests.studio.test_import_export import BROKEN
+
+    draft = ImportDraft.objects.create(
+        bank=bank, uploaded_by=owner, file_name="week3.gift", file_format="gift", content=BROKEN.encode()
+    )
     page = browser.new_page()
     log_in(page, live_server, "avery")
     axe = Axe()
@@ -161,6 +167,9 @@ def test_studio_pages_have_no_accessibility_violations(browser, live_server):
         f"/studio/banks/{bank.slug}/exams/new/",
         f"/studio/banks/{bank.slug}/analysis/",
         f"/studio/banks/{bank.slug}/reports/",
+        f"/studio/banks/{bank.slug}/import/",
+        f"/studio/banks/{bank.slug}/import/{draft.pk}/",
+        f"/studio/banks/{bank.slug}/export/",
     ]
     for path in paths:
         page.goto(live_server.url + path)
@@ -172,3 +181,46 @@ def test_studio_pages_have_no_accessibility_violations(browser, live_server):
         page.goto(live_server.url + path)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow == 0, f"{path} scrolls sideways on a phone"
+
+
+def test_an_instructor_imports_a_gift_file_fixes_its_error_and_downloads_moodle_xml(browser, live_server, tmp_path):
+    from quizapp.bank import editing
+    from tests.studio.test_import_export import BROKEN, GOOD
+
+    owner = UserFactory(username="ines", role="instructor")
+    bank = editing.bank_create(owner=owner, title="Imported")
+    page = browser.new_context(accept_downloads=True).new_page()
+    log_in(page, live_server, "ines")
+    page.goto(f"{live_server.url}/studio/banks/{bank.slug}/import/")
+    page.wait_for_selector("html.js")
+
+    def upload(text):
+        page.get_by_label("File", exact=True).set_input_files(
+            {"name": "week3.gift", "mimeType": "text/plain", "buffer": text.encode()}
+        )
+        page.get_by_label("Format").select_option("gift")
+        page.get_by_label("Domain for questions that name none").select_option("1")
+        page.get_by_label("Task statement for questions that name none").select_option("1.4")
+        page.get_by_label("Topic for questions that name none").select_option("deployment")
+        page.get_by_role("button", name="Upload and preview").click()
+
+    upload(BROKEN)
+    expect(page.get_by_text("Nothing can be imported until these are fixed")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"week3\.gift, line 12: .*exactly 4 options"))).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("^Import"))).to_have_count(0)
+    page.get_by_role("link", name="Upload another file").click()
+    upload(GOOD)
+    expect(page.get_by_role("heading", name="To create (1)")).to_be_visible()
+    page.get_by_role("button", name="Import 1 question").click()
+    expect(page.get_by_text("Imported from week3.gift")).to_be_visible()
+    assert Question.objects.get(bank=bank).status == Question.Status.PUBLISHED
+
+    page.get_by_role("link", name="Export").click()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Moodle XML").click()
+    download = download_info.value
+    assert download.suggested_filename == f"{bank.slug}.moodle.xml"
+    path = tmp_path / "out.xml"
+    download.save_as(path)
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<?xml") and "Canary10Percent5Minutes" in text

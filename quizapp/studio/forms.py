@@ -216,7 +216,7 @@ class BlueprintForm(forms.ModelForm):
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         labels = {"is_active": "Offered to learners", "duration_minutes": "Duration (minutes)"}
-        help_texts = {"duration_minutes": "Leave empty for an untimed exam (practice mode)."}
+        help_texts = {"duration_minutes": "Minutes. A timed exam needs it; a practice exam is untimed."}
 
     def __init__(self, *args, bank, **kwargs):
         super().__init__(*args, **kwargs)
@@ -228,6 +228,7 @@ class BlueprintForm(forms.ModelForm):
             self.initial.setdefault("domain_selection", ExamBlueprint.DomainSelection.WEIGHTED)
         self.fields["topic"].queryset = bank.topics.all()
         self.fields["topic"].required = False
+        self.fields["topic"].empty_label = "Any topic"
         self.fields["question_count"].min_value = 1
         self.domains = list(bank.domains.all())
         weights = (self.instance.domain_weights or {}) if self.instance.pk else {}

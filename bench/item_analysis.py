@@ -170,6 +170,8 @@ def generate(rng, *, learners):
                 is_correct = rng.random() < 1 / (1 + math.exp(-slope * (ability - difficulty)))
                 if is_correct:
                     selected = list(right)
+                elif rng.random() < 0.04:
+                    selected = []  # left blank
                 elif multiple:
                     selected = [rng.choice(right), rng.choices(wrong, weights)[0]]
                 else:
@@ -210,7 +212,8 @@ def report(items, timings):
     ]
     digest = hashlib.sha256(repr(figures).encode()).hexdigest()[:16]
     print(f"First exposures: {answered}; flags: {dict(sorted(flags.items()))}")
-    print(f"Runs (ms): {', '.join(f'{t:.0f}' for t in timings)}; results digest {digest}")
+    load = os.getloadavg()[0]
+    print(f"Runs (ms): {', '.join(f'{t:.0f}' for t in timings)}; load average {load:.1f}; results digest {digest}")
 
 
 if __name__ == "__main__":

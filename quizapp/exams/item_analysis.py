@@ -89,11 +89,13 @@ class OptionStat:
     is_correct: bool
     count: int
     share: float | None
-    version_number: int = 0
+    version_number: int = 0  # which version of the question the choice belongs to, for listing them apart
 
 
 @dataclass
 class ItemStats:
+    """One question's figures; `answered` counts first exposures, an unanswered slot included."""
+
     question_id: int
     key: str
     answered: int
@@ -246,9 +248,8 @@ def _choice_counts(first: QuerySet[AttemptSlot]) -> dict[int, int]:
     counted once per response: the save service refuses a list that names a choice twice.
     """
     connection = connections[first.db]
-    column = AttemptSlot._meta.get_field("selected_choice_ids").column
-    first_sql, params = first.values(column).query.get_compiler(connection=connection).as_sql()
-    selected = f"f.{connection.ops.quote_name(column)}"
+    first_sql, params = first.values("selected_choice_ids").query.get_compiler(connection=connection).as_sql()
+    selected = f"f.{connection.ops.quote_name('selected_choice_ids')}"
     if connection.vendor == "postgresql":
         picked = f"CROSS JOIN LATERAL jsonb_array_elements_text({selected}) AS picked(value)"
         choice_id = "CAST(picked.value AS bigint)"

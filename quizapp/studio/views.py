@@ -345,6 +345,9 @@ def blueprint_edit(request, slug, blueprint_slug=None):
 def analysis(request, slug):
     bank = editable_bank(request, slug)
     stats = item_analysis.bank_item_analysis(bank.pk)
+    for row in stats:  # the shares of the newest version's options (older versions are counted apart)
+        newest = max((option.version_number for option in row.option_counts), default=0)
+        row.current_options = [option for option in row.option_counts if option.version_number == newest]
     flagged_only = request.GET.get("show") == "flagged"
     rows = [s for s in stats if s.flags] if flagged_only else stats
     context = {

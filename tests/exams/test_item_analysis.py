@@ -35,10 +35,9 @@ class Sitting:
         self.domain = DomainFactory(bank=self.bank)
         self.blueprint = BlueprintFactory(bank=self.bank)
         self.versions = [make_version(domain=self.domain, options=options, correct=correct) for _ in range(questions)]
-        self.learners = 0
 
-    def learner(self):
-        self.learners += 1
+    @staticmethod
+    def learner():
         return UserFactory()
 
     def sit(self, user, answers, *, at=0, finish=True, seconds=None):
@@ -116,6 +115,13 @@ class TestFacility:
             assert row.flags == [item_analysis.FLAG_NOT_ENOUGH_DATA]
             assert [o.count for o in row.option_counts] == [0, 0, 0, 0]
 
+    def test_another_banks_attempts_do_not_count(self):
+        s, other = Sitting(), Sitting()
+        s.sit(s.learner(), {s.versions[0]: right(s.versions[0])})
+        other.sit(other.learner(), {other.versions[0]: wrong(other.versions[0])})
+        [row] = bank_item_analysis(s.bank.pk)
+        assert (row.question_id, row.answered, row.facility) == (s.versions[0].question_id, 1, 1.0)
+
     def test_the_bank_and_the_question_reads_agree(self):
         s = Sitting(questions=2)
         for i in range(4):
@@ -123,7 +129,7 @@ class TestFacility:
         [row] = [r for r in bank_item_analysis(s.bank.pk) if r.question_id == s.versions[1].question_id]
         assert row == s.stats(s.versions[1])
 
-    def test_an_unknown_question_is_does_not_exist(self):
+    def test_an_unknown_question_raises_does_not_exist(self):
         with pytest.raises(Question.DoesNotExist):
             question_item_analysis(0)
 
@@ -298,6 +304,18 @@ class TestFlags:
         for i in range(30):
             s.sit(s.learner(), {version: right(version) if i < 5 else wrong(version, i % 3)})
         assert s.stats().flags == [item_analysis.FLAG_VERY_HARD]
+
+    def test_weak_discrimination(self):
+        s = Sitting(questions=5)
+        item = s.versions[0]
+        for i in range(40):
+            # Abilities as in ability_class; the item is right for every other learner, whatever their ability.
+            answers = {v: right(v) if n < i * 4 // 40 else wrong(v) for n, v in enumerate(s.versions[1:])}
+            s.sit(s.learner(), answers | {item: right(item) if i % 2 else wrong(item)})
+        stats = s.stats(item)
+        assert 0 <= stats.discrimination < item_analysis.WEAK_DISCRIMINATION_BELOW
+        assert item_analysis.FLAG_WEAK_DISCRIMINATION in stats.flags
+        assert item_analysis.FLAG_WRONG_KEY not in stats.flags
 
     @pytest.mark.parametrize(("rare_picks", "flagged"), [(1, True), (2, False)])
     def test_a_distractor_chosen_under_five_percent_is_flagged(self, rare_picks, flagged):

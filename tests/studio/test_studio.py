@@ -389,3 +389,28 @@ def test_demo_data_gives_the_instructor_a_published_demo_bank_and_the_learner_fi
     assert bank.is_published and bank.questions.count() >= 19 and bank.blueprints.count() == 1
     assert Attempt.objects.filter(user__username="learner").finished().count() == 3
     assert EXPLANATION  # the helper text used above is a valid explanation length
+
+
+def test_item_analysis_shows_option_shares_as_percentages():
+    owner = instructor()
+    bank = new_bank(owner)
+    client = client_for(owner)
+    question = create_question(client, bank)
+    editing.question_set_status(question=question, status=Question.Status.PUBLISHED)
+    blueprint = ExamBlueprint.objects.create(
+        bank=bank,
+        slug="one",
+        title="One",
+        mode="practice",
+        question_count=1,
+        domain_weights={"1": 1},
+        domain_selection="weighted",
+        shuffle_options=False,
+    )
+    key = question.current_version.choices.get(is_correct=True).pk
+    for _ in range(4):
+        attempt = services.attempt_start(user=UserFactory(), blueprint=blueprint, now=timezone.now())
+        services.attempt_save_answer(attempt=attempt, position=1, choice_ids=[key], now=timezone.now())
+        services.attempt_finish(attempt_id=attempt.pk, now=timezone.now())
+    page = client.get(reverse("studio:analysis", args=[bank.slug])).content.decode()
+    assert "1: 100%" in page and "2: 0%" in page

@@ -16,9 +16,8 @@ from django.utils import timezone
 from quizapp.bank import editing
 from quizapp.bank.models import Bank, ImportDraft, Question
 from quizapp.exams import services
-from quizapp.exams.models import ExamBlueprint
 from tests.factories import UserFactory
-from tests.studio.helpers import instructor, new_bank, question_post
+from tests.studio.helpers import domain_one_exam, instructor, new_bank, question_post
 
 pytestmark = pytest.mark.django_db
 
@@ -101,25 +100,8 @@ def world():
     question = Question.objects.get(bank=bank)
     editing.question_set_status(question=question, status=Question.Status.PUBLISHED)
     editing.bank_update(bank=bank, title=bank.title, description="", status=Bank.Status.PUBLISHED)
-    blueprint = ExamBlueprint.objects.create(
-        bank=bank,
-        slug="one",
-        title="One",
-        mode="timed",
-        question_count=1,
-        duration_minutes=10,
-        domain_weights={"1": 1},
-        domain_selection="weighted",
-    )
-    practice = ExamBlueprint.objects.create(
-        bank=bank,
-        slug="drill",
-        title="Drill",
-        mode="practice",
-        question_count=1,
-        domain_weights={"1": 1},
-        domain_selection="weighted",
-    )
+    blueprint = domain_one_exam(bank, title="One", mode="timed", duration_minutes=10)
+    practice = domain_one_exam(bank, slug="drill", title="Drill")
     finished = services.attempt_start(user=learner, blueprint=practice, now=timezone.now())
     services.attempt_finish(attempt_id=finished.pk, now=timezone.now())
     open_attempt = services.attempt_start(user=learner, blueprint=blueprint, now=timezone.now())

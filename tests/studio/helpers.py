@@ -1,7 +1,7 @@
 """Shared steps of the studio tests: an instructor's bank, and the question form's POST data."""
 
 from quizapp.bank import editing
-from tests.factories import UserFactory
+from tests.factories import BlueprintFactory, UserFactory
 
 
 def instructor(username="ines"):
@@ -10,6 +10,12 @@ def instructor(username="ines"):
 
 def new_bank(owner, title="Pipeline practice"):
     return editing.bank_create(owner=owner, title=title)
+
+
+def domain_one_exam(bank, *, slug="one", question_count=1, **fields):
+    """An untimed exam of `bank` that draws only from domain 1, where the tests write their questions."""
+    fields = {"mode": "practice", "duration_minutes": None, **fields}
+    return BlueprintFactory(bank=bank, slug=slug, question_count=question_count, domain_weights={"1": 1}, **fields)
 
 
 EXPLANATION = (

@@ -13,10 +13,10 @@ from quizapp.accounts.models import User
 from quizapp.bank import editing
 from quizapp.bank.models import Bank, Question, QuestionReport
 from quizapp.exams import services
-from quizapp.exams.models import Attempt, ExamBlueprint
+from quizapp.exams.models import Attempt
 from tests.factories import UserFactory
 
-from .helpers import EXPLANATION, instructor, new_bank, question_post
+from .helpers import EXPLANATION, domain_one_exam, instructor, new_bank, question_post
 
 pytestmark = pytest.mark.django_db
 
@@ -164,15 +164,7 @@ class TestQuestionEditor:
         client = client_for(owner)
         question = create_question(client, bank)
         editing.question_set_status(question=question, status=Question.Status.PUBLISHED)
-        blueprint = ExamBlueprint.objects.create(
-            bank=bank,
-            slug="one",
-            title="One",
-            mode="practice",
-            question_count=1,
-            domain_selection="weighted",
-            domain_weights={"1": 1},
-        )
+        blueprint = domain_one_exam(bank, title="One")
         learner = UserFactory()
         attempt = services.attempt_start(user=learner, blueprint=blueprint, now=timezone.now())
         first_version = question.current_version
@@ -283,15 +275,7 @@ def test_learners_see_exams_only_from_published_banks_and_editors_can_try_their_
     client = client_for(owner)
     question = create_question(client, bank)
     editing.question_set_status(question=question, status=Question.Status.PUBLISHED)
-    ExamBlueprint.objects.create(
-        bank=bank,
-        slug="one",
-        title="Draft bank exam",
-        mode="practice",
-        question_count=1,
-        domain_weights={"1": 1},
-        domain_selection="weighted",
-    )
+    domain_one_exam(bank, title="Draft bank exam")
     learner = client_for(UserFactory())
     detail = reverse("exams:blueprint", args=[bank.slug, "one"])
     assert "Draft bank exam" not in learner.get("/exams/").content.decode()
@@ -308,15 +292,7 @@ def test_a_learner_reports_a_question_from_the_review_and_reads_the_reply_on_the
     question = create_question(studio, bank)
     editing.question_set_status(question=question, status=Question.Status.PUBLISHED)
     editing.bank_update(bank=bank, title=bank.title, description="", status=Bank.Status.PUBLISHED)
-    blueprint = ExamBlueprint.objects.create(
-        bank=bank,
-        slug="one",
-        title="One",
-        mode="practice",
-        question_count=1,
-        domain_weights={"1": 1},
-        domain_selection="weighted",
-    )
+    blueprint = domain_one_exam(bank, title="One")
     person = UserFactory(username="rae")
     learner = client_for(person)
     attempt = services.attempt_start(user=person, blueprint=blueprint, now=timezone.now())
@@ -348,15 +324,7 @@ def test_item_analysis_page_lists_every_question_with_flags(django_assert_max_nu
     for n in range(6):
         question = create_question(client, bank, stem=f"Team {n} deploys a function. It wants a canary. Which one?")
         editing.question_set_status(question=question, status=Question.Status.PUBLISHED)
-    blueprint = ExamBlueprint.objects.create(
-        bank=bank,
-        slug="all",
-        title="All",
-        mode="practice",
-        question_count=6,
-        domain_weights={"1": 1},
-        domain_selection="weighted",
-    )
+    blueprint = domain_one_exam(bank, slug="all", question_count=6, title="All")
     for _ in range(3):
         attempt = services.attempt_start(user=UserFactory(), blueprint=blueprint, now=timezone.now())
         services.attempt_finish(attempt_id=attempt.pk, now=timezone.now())
@@ -397,16 +365,7 @@ def test_item_analysis_shows_option_shares_as_percentages():
     client = client_for(owner)
     question = create_question(client, bank)
     editing.question_set_status(question=question, status=Question.Status.PUBLISHED)
-    blueprint = ExamBlueprint.objects.create(
-        bank=bank,
-        slug="one",
-        title="One",
-        mode="practice",
-        question_count=1,
-        domain_weights={"1": 1},
-        domain_selection="weighted",
-        shuffle_options=False,
-    )
+    blueprint = domain_one_exam(bank, title="One", shuffle_options=False)
     key = question.current_version.choices.get(is_correct=True).pk
     for _ in range(4):
         attempt = services.attempt_start(user=UserFactory(), blueprint=blueprint, now=timezone.now())

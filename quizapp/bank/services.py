@@ -41,7 +41,6 @@ class LoadReport:
         )
 
 
-QUESTION_FIELDS = ("key", "domain", "task", "topic", "notes", "type", "stem", "options", "explanation", "references")
 OPTION_FIELDS = ("text", "correct", "rationale")
 
 

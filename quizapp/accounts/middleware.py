@@ -1,7 +1,9 @@
+import zoneinfo
 from urllib.parse import quote
 
 from django.conf import settings
 from django.shortcuts import resolve_url
+from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
 
@@ -31,3 +33,24 @@ def current_path(htmx) -> str:
         return htmx.current_url_abs_path or "/"
     except ValueError:  # e.g. "https://[::1": urlsplit refuses it
         return "/"
+
+
+class UserTimeZoneMiddleware:
+    """Show every date and time in the signed-in user's own time zone (stored in UTC, as always)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -11,3 +11,13 @@ def user_create(*, username: str, email: str, password: str, role: str = User.Ro
     user.full_clean(exclude=["password"])
     user.save()
     return user
+
+
+def user_settings_save(*, user: User, time_zone: str, extra_time_percent: int, extra_time_minutes: int) -> User:
+    """Store the learner's time zone and their own accommodation for solo timed exams."""
+    user.time_zone = time_zone
+    user.extra_time_percent = extra_time_percent
+    user.extra_time_minutes = extra_time_minutes
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["time_zone", "extra_time_percent", "extra_time_minutes"])
+    return user

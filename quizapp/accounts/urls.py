@@ -11,6 +11,7 @@ PAGE_METHODS = ["get", "head", "options"]
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    path("settings/", views.account_settings, name="settings"),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -2,12 +2,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from .client import over_rate_limit
-from .forms import SignUpForm
-from .services import user_create
+from .forms import SettingsForm, SignUpForm
+from .services import user_create, user_settings_save
 
 TOO_MANY = "Too many {what} from your network in the last hour. Please wait a while and try again."
 
@@ -24,11 +25,23 @@ def signup(request):
             username=form.cleaned_data["username"],
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
+            time_zone=form.cleaned_data["time_zone"],
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome! Your account is ready: pick an exam to start.")
         return redirect("exams:catalogue")
     return render(request, "accounts/signup.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def account_settings(request):
+    form = SettingsForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        user_settings_save(user=request.user, **form.cleaned_data)
+        messages.success(request, "Settings saved.")
+        return redirect("accounts:settings")
+    return render(request, "accounts/settings.html", {"form": form})
 
 
 def csrf_failure(request, reason=""):

@@ -105,6 +105,7 @@ class Attempt(models.Model):
     class FinishReason(models.TextChoices):
         SUBMITTED = "submitted", "Submitted"
         TIME_UP = "time_up", "Time ran out"
+        CLOSED = "closed", "Closed by the instructor"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts")
@@ -121,6 +122,12 @@ class Attempt(models.Model):
     current_position = models.PositiveSmallIntegerField(default=1)
     position_entered_at = models.DateTimeField(null=True, blank=True, help_text="When the current question was shown.")
     question_count = models.PositiveSmallIntegerField(default=0)
+    # Who started it: empty for the learner's own attempt, or a key the layer above owns ("assignment:12"), so
+    # that an assigned attempt never resumes as, or blocks, the learner's own attempt at the same exam.
+    context = models.CharField(max_length=60, blank=True, default="", db_index=True)
+    review_opens_at = models.DateTimeField(
+        null=True, blank=True, help_text="Answers and explanations are hidden until then (an assignment's close)."
+    )
     correct_count = models.PositiveSmallIntegerField(null=True, blank=True)
 
     objects = AttemptQuerySet.as_manager()
@@ -138,6 +145,7 @@ class Attempt(models.Model):
                 "user",
                 "blueprint",
                 Coalesce("chosen_domain", Value(0)),
+                "context",
                 condition=Q(state="in_progress"),
                 name="one_open_attempt_per_exam",
             ),
@@ -169,6 +177,10 @@ class Attempt(models.Model):
     def passed(self):
         percent = self.score_percent
         return percent is not None and percent >= self.pass_mark_percent
+
+    def review_is_open(self, now) -> bool:
+        """Whether the finished attempt may show its answers and explanations yet."""
+        return not self.is_open and (self.review_opens_at is None or now >= self.review_opens_at)
 
     @property
     def time_used(self):

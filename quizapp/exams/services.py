@@ -14,6 +14,7 @@ from django.db.models import Count, F, Max, Q
 from quizapp.bank.models import Bank, Choice, Domain, Question
 from quizapp.bank.services import LoadReport, bank_export, bank_load
 
+from .access import AccessRules, solo_rules
 from .grading import is_response_correct
 from .models import Attempt, AttemptSlot, AttemptState, ExamBlueprint
 
@@ -200,26 +201,60 @@ def blueprint_save(*, bank: Bank, blueprint: ExamBlueprint, slug: str | None = N
 
 
 @transaction.atomic
+class StartRefused(ValueError):
+    """An access rule forbids a new attempt now (not open yet, closed, no attempts left); nothing was created."""
+
+
 def attempt_start(
-    *, user, blueprint: ExamBlueprint, now: datetime, domain: Domain | None = None, rng: random.Random | None = None
+    *,
+    user,
+    blueprint: ExamBlueprint,
+    now: datetime,
+    domain: Domain | None = None,
+    rng: random.Random | None = None,
+    rules: AccessRules | None = None,
+    context: str = "",
+    started_at: datetime | None = None,
+    review_opens_at: datetime | None = None,
+    version_ids: list[int] | None = None,
 ) -> Attempt:
-    """Start an attempt, or return the learner's open one for the same exam so that it resumes."""
-    if blueprint.asks_for_domain and domain is None:
+    """Start an attempt, or return the learner's open one for the same exam and context so that it resumes.
+
+    The layers above pass what they decide: `rules` (default: the exam's duration plus the learner's own extra
+    time) give the deadline and may refuse; `context` is a key the caller owns ("assignment:12") that keeps its
+    attempts apart from the learner's own; `started_at` is a shared start moment (a group sitting) that may lie
+    before `now`; `review_opens_at` hides the answers until then; `version_ids` are questions the caller drew.
+    """
+    if blueprint.asks_for_domain and domain is None and version_ids is None:
         raise ValueError("This exam needs a domain.")
     if not blueprint.asks_for_domain:
         domain = None
-    open_attempts = Attempt.objects.for_user(user).open().filter(blueprint=blueprint, chosen_domain=domain)
+    open_attempts = (
+        Attempt.objects.for_user(user).open().filter(blueprint=blueprint, chosen_domain=domain, context=context)
+    )
     existing = open_attempts.first()
     if existing is not None:
         return existing
+    rules = rules if rules is not None else solo_rules(blueprint=blueprint, user=user)
+    refusal = rules.refusal(now)
+    if refusal:
+        raise StartRefused(refusal)
     rng = rng or random.SystemRandom()
-    version_ids = draw_versions(blueprint=blueprint, user=user, domain=domain, rng=rng)
+    if version_ids is None:
+        version_ids = draw_versions(blueprint=blueprint, user=user, domain=domain, rng=rng)
     if not version_ids:
         raise ValueError("This bank has no published questions for that exam yet.")
+    start = started_at or now
+    terms = {
+        "context": context,
+        "started_at": start,
+        "deadline": rules.deadline(start),
+        "review_opens_at": review_opens_at,
+    }
     try:
         with transaction.atomic():
             return _create_attempt(
-                user=user, blueprint=blueprint, domain=domain, now=now, version_ids=version_ids, rng=rng
+                user=user, blueprint=blueprint, domain=domain, version_ids=version_ids, rng=rng, terms=terms
             )
     except IntegrityError:
         # A concurrent start (another tab, a double submit) won the race for the one open attempt: resume it.
@@ -229,16 +264,15 @@ def attempt_start(
         return winner
 
 
-def _create_attempt(*, user, blueprint, domain, now, version_ids, rng) -> Attempt:
+def _create_attempt(*, user, blueprint, domain, version_ids, rng, terms) -> Attempt:
     attempt = Attempt.objects.create(
         user=user,
         blueprint=blueprint,
         chosen_domain=domain,
         mode=blueprint.mode,
         pass_mark_percent=blueprint.pass_mark_percent,
-        started_at=now,
-        deadline=now + timedelta(minutes=blueprint.duration_minutes) if blueprint.is_timed else None,
         question_count=len(version_ids),
+        **terms,
     )
     choices: dict[int, list[int]] = {}
     for version_id, choice_id in Choice.objects.filter(version_id__in=version_ids).values_list("version_id", "id"):
@@ -253,6 +287,17 @@ def _create_attempt(*, user, blueprint, domain, now, version_ids, rng) -> Attemp
         )
     AttemptSlot.objects.bulk_create(slots)
     return attempt
+
+
+def attempt_set_deadline(*, attempt_id, deadline: datetime, now: datetime) -> Attempt:
+    """Move an open attempt's deadline (an instructor's extension or an early end); AttemptClosed if finished."""
+    with transaction.atomic():
+        attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
+        if not attempt.is_open:
+            raise AttemptClosed("This attempt is already finished.")
+        attempt.deadline = deadline
+        attempt.save(update_fields=["deadline"])
+        return attempt
 
 
 def finish_if_overdue(*, attempt: Attempt, now: datetime) -> Attempt:

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +15,7 @@ from quizapp.bank import editing
 from quizapp.bank.models import Bank
 
 from . import queries, save_protocol, services
+from .access import solo_rules
 from .forms import ReportForm, StartForm
 from .grading import estimated_scaled_score
 from .models import Attempt, ExamBlueprint
@@ -59,12 +60,17 @@ def blueprint_detail(request, bank_slug, slug):
             form.add_error(None, str(error))
         else:
             return redirect(attempt)
-    open_attempt = Attempt.objects.for_user(request.user).open().filter(blueprint=blueprint).first()
-    return render(
-        request,
-        "exams/blueprint_detail.html",
-        {"blueprint": blueprint, "form": form, "open_attempt": open_attempt, "domains": blueprint.bank.domains.all()},
-    )
+    open_attempt = Attempt.objects.for_user(request.user).open().filter(blueprint=blueprint, context="").first()
+    rules = solo_rules(blueprint=blueprint, user=request.user)
+    context = {
+        "blueprint": blueprint,
+        "form": form,
+        "open_attempt": open_attempt,
+        "domains": blueprint.bank.domains.all(),
+        "rules": rules.descriptions(),
+        "ends": rules.end_sentence(timezone.now()),
+    }
+    return render(request, "exams/blueprint_detail.html", context)
 
 
 @login_required
@@ -154,7 +160,13 @@ def answer(request, attempt_id, position):
         )
         return answer_refused(request, attempt, position, message, status=409)
     if request.htmx:
-        context = {"attempt": attempt, "slot": result.slot, "saved": True, "palette": queries.palette_slots(attempt)}
+        context = {
+            "attempt": attempt,
+            "slot": result.slot,
+            "saved": True,
+            "palette": queries.palette_slots(attempt),
+            "seconds_left": attempt.seconds_left(now),  # a group attempt's timer rides along: it may have moved
+        }
         return render(request, "exams/question.html#answer_saved", context)
     go = request.POST.get("go")
     if go in ("flag-on", "flag-off"):
@@ -243,6 +255,27 @@ def review(request, attempt_id):
 
 
 @login_required
+@require_safe
+@never_cache
+def status(request, attempt_id):
+    """Whether an attempt changed since the page was drawn (polled by group attempts): 204 while it has not.
+
+    The page sends the deadline it shows; a moved deadline gets the new timer (out of band), and an attempt that
+    has ended (time up, or closed by the instructor) sends the browser to the result.
+    """
+    now = timezone.now()
+    attempt = services.finish_if_overdue(attempt=own_attempt(request, attempt_id), now=now)
+    if not attempt.is_open:
+        return HttpResponseClientRedirect(reverse("exams:result", args=[attempt.pk]))
+    shown = request.GET.get("deadline", "")
+    current = str(int(attempt.deadline.timestamp())) if attempt.deadline else "none"
+    if shown == current:
+        return HttpResponse(status=204)
+    context = {"attempt": attempt, "seconds_left": attempt.seconds_left(now), "oob": True}
+    return render(request, "exams/_status_changed.html", context)
+
+
+@login_required
 @require_POST
 def submit(request, attempt_id):
     attempt = own_attempt(request, attempt_id)
@@ -255,11 +288,14 @@ def submit(request, attempt_id):
 @require_safe
 @never_cache
 def result(request, attempt_id):
-    attempt = services.finish_if_overdue(attempt=own_attempt(request, attempt_id), now=timezone.now())
+    now = timezone.now()
+    attempt = services.finish_if_overdue(attempt=own_attempt(request, attempt_id), now=now)
     if attempt.is_open:
         return redirect(attempt)
     percent = attempt.score_percent or 0
-    slots = queries.review_slots(attempt)
+    review_open = attempt.review_is_open(now)
+    # An assignment that shows answers only after it closes: the score now, the questions and key later.
+    slots = queries.review_slots(attempt) if review_open else []
     show = request.GET.get("show", "all")
     filters = {
         "all": lambda slot: True,
@@ -275,7 +311,11 @@ def result(request, attempt_id):
         "slots": [slot for slot in slots if keep(slot)],
         "show": show if show in filters else "all",
         "counts": {name: sum(1 for slot in slots if test(slot)) for name, test in filters.items()},
-        "retake_url": reverse("exams:blueprint", args=[attempt.blueprint.bank.slug, attempt.blueprint.slug]),
+        "review_open": review_open,
+        # An assigned attempt is retaken from its assignment, not from the catalogue.
+        "retake_url": None
+        if attempt.context
+        else reverse("exams:blueprint", args=[attempt.blueprint.bank.slug, attempt.blueprint.slug]),
     }
     return render(request, "exams/result.html", context)
 
@@ -286,7 +326,7 @@ def report(request, attempt_id, position):
     """Report a problem with a question from its review; the bank's editors reply on the learner's dashboard."""
     attempt = own_attempt(request, attempt_id)
     slot_position_or_404(attempt, position)
-    if attempt.is_open:
+    if not attempt.review_is_open(timezone.now()):
         raise Http404("Questions are reported from the review, after the exam.")
     slot = attempt.slots.select_related("question_version__question").get(position=position)
     form = ReportForm(request.POST or None)

@@ -134,6 +134,18 @@
     }
   });
 
+  // --- Sign-up: preselect the browser's own time zone (without JavaScript the list starts at UTC). ------------
+  function preselectTimeZone() {
+    var select = document.querySelector("select[data-browser-zone]");
+    if (!select || !window.Intl) return;
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    for (var i = 0; zone && i < select.options.length; i++) {
+      if (select.options[i].value === zone) { select.value = zone; return; }
+    }
+  }
+  document.addEventListener("DOMContentLoaded", preselectTimeZone);
+  document.addEventListener("htmx:afterSettle", preselectTimeZone);
+
   document.addEventListener("DOMContentLoaded", initTimer);
   // Boosted navigation swaps the page body: start the countdown again from the new page's server figure,
   // and move focus to the new content so that screen readers and the Tab key start from the page, not the link.

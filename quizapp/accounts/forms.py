@@ -54,7 +54,7 @@ class SettingsForm(forms.ModelForm):
         fields = ("time_zone", "extra_time_percent", "extra_time_minutes")
         help_texts = {
             "extra_time_percent": "Added to the duration of your own timed exams, e.g. 50 for time and a half.",
-            "extra_time_minutes": "Added on top, e.g. 30: AWS grants non-native English speakers +30 minutes on request.",
+            "extra_time_minutes": "Added on top: AWS grants non-native English speakers +30 minutes on request.",
         }
         widgets = {
             "extra_time_percent": forms.NumberInput(attrs={"min": 0, "max": 200, "inputmode": "numeric"}),

@@ -8,6 +8,7 @@ urlpatterns = [
     path("history/", progress_views.history, name="history"),
     path("accounts/", include("quizapp.accounts.urls")),
     path("studio/", include("quizapp.studio.urls")),
+    path("groups/", include("quizapp.groups.urls")),
     path("", include("quizapp.exams.urls")),
     path("admin/", admin.site.urls),
 ]

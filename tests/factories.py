@@ -150,3 +150,47 @@ class BlueprintFactory(factory.django.DjangoModelFactory):
     duration_minutes = 30
     pass_mark_percent = 75
     domain_selection = ExamBlueprint.DomainSelection.WEIGHTED
+
+
+# --- Study groups ---------------------------------------------------------------------------------------------
+
+
+class StudyGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "study_groups.StudyGroup"
+
+    name = factory.Sequence(lambda n: f"Cohort {n}")
+    owner = factory.SubFactory(UserFactory, role=User.Role.INSTRUCTOR)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "study_groups.Membership"
+
+    group = factory.SubFactory(StudyGroupFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    """An assignment open from an hour ago for a day; pass `opens_at` / `closes_at` to move the window."""
+
+    class Meta:
+        model = "study_groups.Assignment"
+
+    group = factory.SubFactory(StudyGroupFactory)
+    blueprint = factory.SubFactory(BlueprintFactory)
+    opens_at = factory.LazyFunction(lambda: _now() - _hours(1))
+    closes_at = factory.LazyAttribute(lambda o: o.opens_at + _hours(25))
+    attempt_limit = 1
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _hours(n):
+    from datetime import timedelta
+
+    return timedelta(hours=n)

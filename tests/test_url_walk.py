@@ -6,6 +6,7 @@ staff-only and tested by Django; its patterns are the one exclusion.)
 """
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 from django.apps import apps
@@ -16,19 +17,33 @@ from django.utils import timezone
 from quizapp.bank import editing
 from quizapp.bank.models import Bank, ImportDraft, Question
 from quizapp.exams import services
+from quizapp.groups import services as group_services
 from tests.factories import UserFactory
 from tests.studio.helpers import domain_one_exam, instructor, new_bank, question_post
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("anonymous", "learner", "outsider", "editor", "owner")
+# For a study group the same people play: learner = a member, stranger = a learner outside the group,
+# outsider = an instructor of another group, editor = a co-instructor, owner = the group's owner.
+ROLES = ("anonymous", "learner", "stranger", "outsider", "editor", "owner")
 OK, LOGIN, NOT_FOUND = "ok", "login", 404
 PUBLIC = dict.fromkeys(ROLES, OK)
-SIGNED_IN = {"anonymous": LOGIN, "learner": OK, "outsider": OK, "editor": OK, "owner": OK}
-LEARNERS_OWN = {"anonymous": LOGIN, "learner": OK, "outsider": NOT_FOUND, "editor": NOT_FOUND, "owner": NOT_FOUND}
-INSTRUCTORS = {"anonymous": LOGIN, "learner": NOT_FOUND, "outsider": OK, "editor": OK, "owner": OK}
-BANK_EDITORS = {"anonymous": LOGIN, "learner": NOT_FOUND, "outsider": NOT_FOUND, "editor": OK, "owner": OK}
-BANK_OWNER = {"anonymous": LOGIN, "learner": NOT_FOUND, "outsider": NOT_FOUND, "editor": NOT_FOUND, "owner": OK}
+SIGNED_IN = {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], OK)}
+
+
+def only(*roles):
+    """Signed-in people other than `roles` get 404; anonymous visitors are sent to log in."""
+    return {"anonymous": LOGIN, **{role: OK if role in roles else NOT_FOUND for role in ROLES[1:]}}
+
+
+LEARNERS_OWN = only("learner")
+INSTRUCTORS = only("outsider", "editor", "owner")
+BANK_EDITORS = only("editor", "owner")
+BANK_OWNER = only("owner")
+GROUP_MEMBER = only("learner")
+GROUP_PEOPLE = only("learner", "editor", "owner")
+GROUP_TEACHERS = only("editor", "owner")
+GROUP_OWNER = only("owner")
 
 # name -> (who may, methods to try, which objects the URL names)
 EXPECTATIONS = {
@@ -75,6 +90,36 @@ EXPECTATIONS = {
     "studio:export": (BANK_EDITORS, ["GET"], "bank"),
     "studio:reports": (BANK_EDITORS, ["GET"], "bank"),
     "studio:report_close": (BANK_EDITORS, ["POST"], "bank-report"),
+    "groups:home": (SIGNED_IN, ["GET"], None),
+    "groups:create": (INSTRUCTORS, ["GET", "POST"], None),
+    "groups:join": (SIGNED_IN, ["GET"], None),
+    "groups:invite": (SIGNED_IN, ["GET"], "invite"),
+    "groups:detail": (GROUP_PEOPLE, ["GET"], "group"),
+    "groups:leave": (GROUP_MEMBER, ["POST"], "group"),
+    "groups:opt_in": (GROUP_MEMBER, ["POST"], "group"),
+    "groups:settings": (GROUP_OWNER, ["GET", "POST"], "group"),
+    "groups:rotate": (GROUP_OWNER, ["POST"], "group"),
+    "groups:instructors": (GROUP_OWNER, ["GET", "POST"], "group"),
+    "groups:instructor_remove": (GROUP_OWNER, ["POST"], "group-instructor"),
+    "groups:members": (GROUP_TEACHERS, ["GET"], "group"),
+    "groups:member": (GROUP_TEACHERS, ["GET", "POST"], "group-member"),
+    "groups:member_remove": (GROUP_TEACHERS, ["POST"], "group-member"),
+    "groups:results": (GROUP_TEACHERS, ["GET"], "group"),
+    "groups:results_csv": (GROUP_TEACHERS, ["GET"], "group"),
+    "groups:assignment_create": (GROUP_TEACHERS, ["GET", "POST"], "group"),
+    "groups:assignment": (GROUP_PEOPLE, ["GET"], "assignment"),
+    "groups:assignment_edit": (GROUP_TEACHERS, ["GET", "POST"], "assignment"),
+    "groups:assignment_start": (GROUP_MEMBER, ["POST"], "assignment"),
+    "groups:debrief": (GROUP_TEACHERS, ["GET"], "assignment"),
+    "groups:sitting_open": (GROUP_TEACHERS, ["POST"], "assignment"),
+    "groups:proctor": (GROUP_TEACHERS, ["GET"], "sitting"),
+    "groups:proctor_poll": (GROUP_TEACHERS, ["GET"], "sitting"),
+    "groups:sitting_start": (GROUP_TEACHERS, ["POST"], "sitting"),
+    "groups:sitting_end": (GROUP_TEACHERS, ["POST"], "sitting"),
+    "groups:seat_extend": (GROUP_TEACHERS, ["POST"], "sitting"),
+    "groups:seat_close": (GROUP_TEACHERS, ["POST"], "sitting"),
+    "groups:lobby": (GROUP_MEMBER, ["GET"], "sitting"),
+    "groups:lobby_poll": (GROUP_MEMBER, ["GET"], "sitting"),
 }
 
 
@@ -111,7 +156,27 @@ def world():
     draft = ImportDraft.objects.create(
         bank=bank, uploaded_by=owner, file_name="q.gift", file_format="gift", content=b"::T::Q{=a ~b ~c ~d}"
     )
-    users = {"learner": learner, "outsider": outsider, "editor": editor, "owner": owner}
+    group = group_services.group_create(owner=owner, name="Cohort")
+    group_services.co_instructor_add(group=group, username=editor.username)
+    group_services.group_join(user=learner, group=group)
+    group_services.group_create(owner=outsider, name="Another cohort")
+    now = timezone.now()
+    assignment = group_services.assignment_create(
+        group=group,
+        blueprint=blueprint,
+        opens_at=now - timedelta(hours=1),
+        closes_at=now + timedelta(hours=2),
+        attempt_limit=2,
+        review_policy="after_submit",
+    )
+    sitting = group_services.sitting_open(assignment=assignment, now=now)
+    users = {
+        "learner": learner,
+        "stranger": UserFactory(username="stranger"),
+        "outsider": outsider,
+        "editor": editor,
+        "owner": owner,
+    }
     args = {
         None: [],
         "reset": ["MQ", "set-password"],
@@ -125,6 +190,12 @@ def world():
         "bank-blueprint": [bank.slug, blueprint.slug],
         "bank-report": [bank.slug, report.pk],
         "bank-draft": [bank.slug, draft.pk],
+        "invite": [group.invite_token],
+        "group": [group.pk],
+        "group-member": [group.pk, learner.pk],
+        "group-instructor": [group.pk, editor.pk],
+        "assignment": [group.pk, assignment.pk],
+        "sitting": [group.pk, assignment.pk, sitting.pk],
     }
     return users, args
 
@@ -133,7 +204,7 @@ def database_fingerprint():
     """Row counts and a digest of every row of the app's own tables (and users)."""
     digest = hashlib.sha256()
     for model in apps.get_models():
-        if model._meta.app_label not in {"accounts", "bank", "exams", "progress", "studio", "groups"}:
+        if model._meta.app_label not in {"accounts", "bank", "exams", "progress", "studio", "study_groups"}:
             continue
         rows = list(model.objects.order_by("pk").values_list())
         digest.update(f"{model._meta.label}:{len(rows)}:{rows!r}".encode())

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "quizapp.accounts",
     "quizapp.bank",
     "quizapp.exams",
+    "quizapp.groups",
     "quizapp.progress",
     "quizapp.studio",
 ]

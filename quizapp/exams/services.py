@@ -200,11 +200,11 @@ def blueprint_save(*, bank: Bank, blueprint: ExamBlueprint, slug: str | None = N
     return blueprint
 
 
-@transaction.atomic
 class StartRefused(ValueError):
     """An access rule forbids a new attempt now (not open yet, closed, no attempts left); nothing was created."""
 
 
+@transaction.atomic
 def attempt_start(
     *,
     user,

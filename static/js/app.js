@@ -146,6 +146,17 @@
   document.addEventListener("DOMContentLoaded", preselectTimeZone);
   document.addEventListener("htmx:afterSettle", preselectTimeZone);
 
+  // --- Debrief: the arrow keys (or N / P) move between questions, as on a slide deck. ------------------------
+  document.addEventListener("keydown", function (event) {
+    if (!document.querySelector("[data-debrief]") || event.ctrlKey || event.metaKey || event.altKey) return;
+    var rel = { arrowright: "next", n: "next", arrowleft: "prev", p: "prev" }[event.key.toLowerCase()];
+    var link = rel && document.querySelector('[data-debrief] a[rel="' + rel + '"]');
+    if (link) {
+      event.preventDefault();
+      link.click();
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", initTimer);
   // Boosted navigation swaps the page body: start the countdown again from the new page's server figure,
   // and move focus to the new content so that screen readers and the Tab key start from the page, not the link.

@@ -1,0 +1,313 @@
+"""Writes of study groups. Every function that depends on time takes `now` from its caller (the server's clock)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from quizapp.exams import services as exam_services
+from quizapp.exams.access import AccessRules, AttemptLimit, ClosesAt, Duration, OpensAt, SharedStart
+from quizapp.exams.models import Attempt
+
+from .models import Assignment, Membership, Seat, Sitting, StudyGroup, new_invite_token, new_join_code
+
+
+class GroupError(Exception):
+    """A request about a group that cannot be carried out; the message says why, and nothing was changed."""
+
+
+# --- Groups and members ---------------------------------------------------------------------------------------
+
+
+def group_create(*, owner, name: str, description: str = "") -> StudyGroup:
+    for _ in range(5):  # a join code is random: on the rare clash, draw another
+        try:
+            with transaction.atomic():
+                return StudyGroup.objects.create(owner=owner, name=name.strip(), description=description.strip())
+        except IntegrityError:
+            continue
+    raise GroupError("Could not create a unique join code; please try again.")
+
+
+def group_update(*, group: StudyGroup, **fields) -> StudyGroup:
+    allowed = {"name", "description", "joining_open", "leaderboard_enabled"}
+    for name, value in fields.items():
+        if name not in allowed:
+            raise TypeError(name)
+        setattr(group, name, value.strip() if isinstance(value, str) else value)
+    group.save(update_fields=list(fields))
+    return group
+
+
+def group_rotate_join_code(*, group: StudyGroup) -> StudyGroup:
+    """A new join code: the old one admits no one from now on."""
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                group.join_code = new_join_code()
+                group.save(update_fields=["join_code"])
+                return group
+        except IntegrityError:
+            continue
+    raise GroupError("Could not create a unique join code; please try again.")
+
+
+def group_rotate_invite(*, group: StudyGroup) -> StudyGroup:
+    """A new invite link: the old link admits no one from now on."""
+    group.invite_token = new_invite_token()
+    group.save(update_fields=["invite_token"])
+    return group
+
+
+def normalise_code(code: str) -> str:
+    return "".join(code.split()).replace("-", "").upper()
+
+
+def group_join(*, user, group: StudyGroup) -> Membership:
+    """Join a group (idempotent: a member who joins again keeps their membership)."""
+    if group.is_taught_by(user):
+        raise GroupError("You teach this group, so you are not one of its members.")
+    existing = Membership.objects.filter(group=group, user=user).first()
+    if existing:
+        return existing
+    if not group.joining_open:
+        raise GroupError("This group is not taking new members. Ask your instructor.")
+    try:
+        with transaction.atomic():
+            return Membership.objects.create(group=group, user=user)
+    except IntegrityError:  # a double click: the other request joined first
+        return Membership.objects.get(group=group, user=user)
+
+
+def membership_leave(*, membership: Membership) -> None:
+    """A member leaves (or is removed): their attempts stay theirs, in their own history."""
+    membership.delete()
+
+
+def membership_update(*, membership: Membership, **fields) -> Membership:
+    allowed = {"extra_time_percent", "extra_time_minutes", "leaderboard_opt_in"}
+    for name, value in fields.items():
+        if name not in allowed:
+            raise TypeError(name)
+        setattr(membership, name, value)
+    membership.full_clean()
+    membership.save(update_fields=list(fields))
+    return membership
+
+
+def co_instructor_add(*, group: StudyGroup, username: str):
+    User = get_user_model()
+    user = User.objects.filter(username__iexact=username.strip()).first()
+    if user is None:
+        raise GroupError(f"No one is called “{username.strip()}”.")
+    if not (user.is_instructor or user.is_staff):
+        raise GroupError(f"{user.username} is not an instructor. Site staff can make them one.")
+    if user.pk == group.owner_id:
+        raise GroupError("The owner already teaches this group.")
+    Membership.objects.filter(group=group, user=user).delete()  # a teacher is not also a member
+    group.instructors.add(user)
+    return user
+
+
+def co_instructor_remove(*, group: StudyGroup, user) -> None:
+    group.instructors.remove(user)
+
+
+# --- Assignments ----------------------------------------------------------------------------------------------
+
+
+def assignment_create(*, group: StudyGroup, blueprint, opens_at, closes_at, attempt_limit, review_policy):
+    if closes_at <= opens_at:
+        raise GroupError("The closing time must come after the opening time.")
+    return Assignment.objects.create(
+        group=group,
+        blueprint=blueprint,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        attempt_limit=attempt_limit,
+        review_policy=review_policy,
+    )
+
+
+def assignment_update(*, assignment: Assignment, **fields) -> Assignment:
+    allowed = {"opens_at", "closes_at", "attempt_limit", "review_policy"}
+    for name, value in fields.items():
+        if name not in allowed:
+            raise TypeError(name)
+        setattr(assignment, name, value)
+    if assignment.closes_at <= assignment.opens_at:
+        raise GroupError("The closing time must come after the opening time.")
+    assignment.save(update_fields=list(fields))
+    return assignment
+
+
+def _duration(assignment: Assignment) -> timedelta | None:
+    blueprint = assignment.blueprint
+    return timedelta(minutes=blueprint.duration_minutes) if blueprint.is_timed else None
+
+
+def assignment_rules(*, assignment: Assignment, membership: Membership, used: int, seat: Seat | None = None):
+    """The access rules of a member's attempt: window, attempt limit, duration with accommodation or a sitting."""
+    rules = [
+        OpensAt(assignment.opens_at),
+        ClosesAt(assignment.closes_at),
+        AttemptLimit(assignment.attempt_limit, used),
+    ]
+    duration = _duration(assignment)
+    if duration is not None:
+        extra = membership.extra_time_for(duration)
+        sitting = seat.sitting if seat else None
+        if sitting is not None and sitting.started_at:
+            rules.append(SharedStart(sitting.started_at, duration, extra + timedelta(minutes=seat.extra_minutes)))
+        else:
+            rules.append(Duration(duration, extra))
+    return AccessRules(rules)
+
+
+def attempts_used(*, assignment: Assignment, user) -> int:
+    return Attempt.objects.filter(user=user, context=assignment.attempt_context).count()
+
+
+def assignment_attempt_start(*, assignment: Assignment, user, now: datetime, seat: Seat | None = None) -> Attempt:
+    """Start (or resume) a member's attempt at an assignment; StartRefused says why not.
+
+    The membership row is locked while the attempts are counted, so concurrent starts cannot pass the limit
+    (and the engine's one-open-attempt index stops a second open attempt on any database).
+    """
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(group_id=assignment.group_id, user=user)
+        rules = assignment_rules(
+            assignment=assignment,
+            membership=membership,
+            used=attempts_used(assignment=assignment, user=user),
+            seat=seat,
+        )
+        review_opens_at = (
+            assignment.closes_at if assignment.review_policy == Assignment.ReviewPolicy.AFTER_CLOSE else None
+        )
+        started_at = seat.sitting.started_at if seat and seat.sitting.started_at else None
+        return exam_services.attempt_start(
+            user=user,
+            blueprint=assignment.blueprint,
+            now=now,
+            rules=rules,
+            context=assignment.attempt_context,
+            started_at=started_at,
+            review_opens_at=review_opens_at,
+        )
+
+
+# --- Sittings -------------------------------------------------------------------------------------------------
+
+
+def _bump(sitting: Sitting) -> None:
+    Sitting.objects.filter(pk=sitting.pk).update(version=F("version") + 1)
+    sitting.refresh_from_db(fields=["version"])
+
+
+def sitting_open(*, assignment: Assignment, now: datetime) -> Sitting:
+    """Open the lobby of a live sitting (one at a time per assignment)."""
+    if not assignment.is_open_at(now):
+        raise GroupError("A sitting can only be opened while the assignment is open.")
+    try:
+        with transaction.atomic():
+            return Sitting.objects.create(assignment=assignment, opened_at=now)
+    except IntegrityError:
+        raise GroupError("A sitting of this assignment is already open.") from None
+
+
+def sitting_join(*, sitting: Sitting, user, now: datetime) -> Seat:
+    """A member arrives in the lobby (or late, after the start): their seat, created once."""
+    if not sitting.is_live:
+        raise GroupError("This sitting has ended.")
+    seat = Seat.objects.filter(sitting=sitting, user=user).first()
+    if seat is not None:
+        return seat
+    try:
+        with transaction.atomic():
+            seat = Seat.objects.create(sitting=sitting, user=user, joined_at=now)
+    except IntegrityError:
+        return Seat.objects.get(sitting=sitting, user=user)
+    _bump(sitting)
+    return seat
+
+
+def sitting_start(*, sitting: Sitting, now: datetime) -> Sitting:
+    """Start everyone's clock at this one server moment; members' attempts begin when their page next asks."""
+    with transaction.atomic():
+        sitting = Sitting.objects.select_for_update().get(pk=sitting.pk)
+        if sitting.state != Sitting.State.LOBBY:
+            raise GroupError("This sitting has already started." if sitting.is_live else "This sitting has ended.")
+        if not sitting.assignment.is_open_at(now):
+            raise GroupError("The assignment is not open, so the sitting cannot start.")
+        sitting.state, sitting.started_at = Sitting.State.RUNNING, now
+        sitting.version = F("version") + 1
+        sitting.save(update_fields=["state", "started_at", "version"])
+    sitting.refresh_from_db()
+    return sitting
+
+
+def seat_attempt(*, seat: Seat, now: datetime) -> Attempt:
+    """The member's attempt in a running sitting, started with the sitting's shared start moment."""
+    if seat.attempt_id:
+        return seat.attempt
+    # Read the sitting afresh: the caller's copy may predate the start.
+    seat.sitting = sitting = Sitting.objects.select_related("assignment__blueprint__bank").get(pk=seat.sitting_id)
+    if sitting.state != Sitting.State.RUNNING:
+        raise GroupError("The sitting is not running.")
+    attempt = assignment_attempt_start(assignment=sitting.assignment, user=seat.user, now=now, seat=seat)
+    Seat.objects.filter(pk=seat.pk, attempt__isnull=True).update(attempt=attempt)
+    seat.refresh_from_db(fields=["attempt"])
+    _bump(sitting)
+    return seat.attempt or attempt
+
+
+def seat_extend(*, seat: Seat, minutes: int, now: datetime) -> Seat:
+    """Give one member extra minutes: their running attempt's deadline moves now (the page learns on its poll)."""
+    if not 1 <= minutes <= 180:
+        raise GroupError("Give between 1 and 180 extra minutes.")
+    with transaction.atomic():
+        seat = Seat.objects.select_for_update().select_related("sitting", "attempt").get(pk=seat.pk)
+        if not seat.sitting.is_live:
+            raise GroupError("This sitting has ended.")
+        seat.extra_minutes += minutes
+        seat.save(update_fields=["extra_minutes"])
+        attempt = seat.attempt
+        if attempt is not None and attempt.is_open and attempt.deadline:
+            try:
+                exam_services.attempt_set_deadline(
+                    attempt_id=attempt.pk, deadline=attempt.deadline + timedelta(minutes=minutes), now=now
+                )
+            except exam_services.AttemptClosed:
+                raise GroupError(f"{seat.user.username} has already finished.") from None
+    _bump(seat.sitting)
+    return seat
+
+
+def seat_close(*, seat: Seat, now: datetime) -> Attempt | None:
+    """Close one member's attempt now: their saved answers are graded."""
+    attempt = seat.attempt
+    if attempt is None or not attempt.is_open:
+        raise GroupError(f"{seat.user.username} has no attempt running.")
+    attempt = exam_services.attempt_finish(attempt_id=attempt.pk, now=now, reason=Attempt.FinishReason.CLOSED)
+    _bump(seat.sitting)
+    return attempt
+
+
+def sitting_end(*, sitting: Sitting, now: datetime) -> Sitting:
+    """End the sitting for everyone: every attempt still running is graded as it stands."""
+    with transaction.atomic():
+        sitting = Sitting.objects.select_for_update().get(pk=sitting.pk)
+        if not sitting.is_live:
+            return sitting
+        sitting.state, sitting.ended_at = Sitting.State.ENDED, now
+        sitting.version = F("version") + 1
+        sitting.save(update_fields=["state", "ended_at", "version"])
+    open_ids = Attempt.objects.open().filter(pk__in=sitting.seats.values("attempt_id")).values_list("pk", flat=True)
+    for attempt_id in list(open_ids):
+        exam_services.attempt_finish(attempt_id=attempt_id, now=now, reason=Attempt.FinishReason.CLOSED)
+    sitting.refresh_from_db()
+    return sitting

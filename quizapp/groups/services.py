@@ -270,7 +270,7 @@ def seat_extend(*, seat: Seat, minutes: int, now: datetime) -> Seat:
     if not 1 <= minutes <= 180:
         raise GroupError("Give between 1 and 180 extra minutes.")
     with transaction.atomic():
-        seat = Seat.objects.select_for_update().select_related("sitting", "attempt").get(pk=seat.pk)
+        seat = Seat.objects.select_for_update(of=("self",)).select_related("sitting", "attempt", "user").get(pk=seat.pk)
         if not seat.sitting.is_live:
             raise GroupError("This sitting has ended.")
         seat.extra_minutes += minutes

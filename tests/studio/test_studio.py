@@ -355,7 +355,12 @@ def test_demo_data_gives_the_instructor_a_published_demo_bank_and_the_learner_fi
     teacher = User.objects.get(username="instructor")
     bank = Bank.objects.get(owner=teacher)
     assert bank.is_published and bank.questions.count() >= 19 and bank.blueprints.count() == 1
-    assert Attempt.objects.filter(user__username="learner").finished().count() == 3
+    assert Attempt.objects.filter(user__username="learner", context="").finished().count() == 3
+    from quizapp.groups.models import StudyGroup
+
+    group = StudyGroup.objects.get(owner=teacher)
+    assert group.memberships.get().user.username == "learner" and group.assignments.count() == 2
+    assert Attempt.objects.filter(user__username="learner", context__startswith="assignment:").finished().count() == 1
     assert EXPLANATION  # the helper text used above is a valid explanation length
 
 

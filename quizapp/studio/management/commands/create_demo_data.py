@@ -14,8 +14,11 @@ from quizapp.bank import editing
 from quizapp.bank.models import Bank, Question
 from quizapp.exams import services
 from quizapp.exams.models import Attempt, ExamBlueprint
+from quizapp.groups import services as group_services
+from quizapp.groups.models import StudyGroup
 
 DEMO_BANK_TITLE = "Demo bank: deployment basics"
+DEMO_GROUP_NAME = "Demo study group"
 
 
 class Command(BaseCommand):
@@ -33,6 +36,7 @@ class Command(BaseCommand):
             raise CommandError("Load the shipped bank first: manage.py load_bank")
         self.demo_bank(instructor, shipped)
         self.finished_attempts(learner, shipped)
+        self.study_group(instructor, learner, shipped)
         self.stdout.write(self.style.SUCCESS("Demo data ready: log in as instructor to see the Studio."))
 
     def demo_bank(self, instructor, shipped):
@@ -113,3 +117,40 @@ class Command(BaseCommand):
                     now=started + timedelta(minutes=2 * minute),
                 )
             services.attempt_finish(attempt_id=attempt.pk, now=started + timedelta(minutes=42))
+
+    def study_group(self, instructor, learner, shipped):
+        """A group the learner is in: last week's assignment, done, and an open one due in a week."""
+        if StudyGroup.objects.filter(owner=instructor, name=DEMO_GROUP_NAME).exists():
+            return
+        group = group_services.group_create(
+            owner=instructor, name=DEMO_GROUP_NAME, description="Meets on Tuesdays; a timed set each week."
+        )
+        group_services.group_join(user=learner, group=group)
+        blueprint = shipped.blueprints.get(slug="quick-timed-set")
+        now = timezone.now()
+        last_week = group_services.assignment_create(
+            group=group,
+            blueprint=blueprint,
+            opens_at=now - timedelta(days=9),
+            closes_at=now - timedelta(days=2),
+            attempt_limit=2,
+            review_policy="after_close",
+        )
+        started = now - timedelta(days=5)
+        attempt = group_services.assignment_attempt_start(assignment=last_week, user=learner, now=started)
+        rng = random.Random(7)
+        for slot in attempt.slots.select_related("question_version").prefetch_related("question_version__choices"):
+            choices = list(slot.question_version.choices.all())
+            right = [c.id for c in choices if c.is_correct]
+            wrong = [c.id for c in choices if not c.is_correct]
+            pick = right if rng.random() < 0.7 else [*right[:-1], rng.choice(wrong)]
+            services.attempt_save_answer(attempt=attempt, position=slot.position, choice_ids=pick, now=started)
+        services.attempt_finish(attempt_id=attempt.pk, now=started + timedelta(minutes=40))
+        group_services.assignment_create(
+            group=group,
+            blueprint=blueprint,
+            opens_at=now - timedelta(hours=1),
+            closes_at=now + timedelta(days=7),
+            attempt_limit=2,
+            review_policy="after_submit",
+        )

@@ -67,6 +67,7 @@ EXPECTATIONS = {
     "exams:flag": (LEARNERS_OWN, ["POST"], "open-question"),
     "exams:check": (LEARNERS_OWN, ["POST"], "open-question"),
     "exams:status": (LEARNERS_OWN, ["GET"], "open"),
+    "exams:pack": (LEARNERS_OWN, ["GET"], "open"),
     "exams:review": (LEARNERS_OWN, ["GET"], "open"),
     "exams:submit": (LEARNERS_OWN, ["POST"], "open"),
     "exams:result": (LEARNERS_OWN, ["GET"], "finished"),

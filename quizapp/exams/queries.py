@@ -87,3 +87,27 @@ def domain_breakdown(attempt: Attempt) -> list[DomainResult]:
         )
         for row in rows
     ]
+
+
+def offline_pack(attempt: Attempt, *, now) -> dict:
+    """What the exam page needs to keep going without a connection: every question's stem and options in this
+    attempt's order, the current selections, and a save token per question. Never a key, rationale or
+    explanation (the page may hold it for hours). Three queries: the slots, their versions, their choices."""
+    from . import save_protocol
+
+    slots = list(attempt.slots.select_related("question_version").prefetch_related("question_version__choices"))
+    questions = []
+    for slot in slots:
+        by_id = {choice.id: choice for choice in slot.question_version.choices.all()}
+        questions.append(
+            {
+                "position": slot.position,
+                "multiple": slot.question_version.is_multiple,
+                "stem": slot.question_version.stem,
+                "choices": [{"id": cid, "text": by_id[cid].text} for cid in slot.choice_order if cid in by_id],
+                "selected": list(slot.selected_choice_ids),
+                "flagged": slot.flagged,
+                "token": save_protocol.page_token(attempt_id=attempt.pk, position=slot.position, now=now),
+            }
+        )
+    return {"attempt": str(attempt.pk), "questions": questions}

@@ -13,6 +13,7 @@ urlpatterns = [
     path("attempts/<uuid:attempt_id>/questions/<int:position>/flag/", views.flag, name="flag"),
     path("attempts/<uuid:attempt_id>/questions/<int:position>/check/", views.check, name="check"),
     path("attempts/<uuid:attempt_id>/status/", views.status, name="status"),
+    path("attempts/<uuid:attempt_id>/offline/", views.pack, name="pack"),
     path("attempts/<uuid:attempt_id>/review/", views.review, name="review"),
     path("attempts/<uuid:attempt_id>/submit/", views.submit, name="submit"),
     path("attempts/<uuid:attempt_id>/result/", views.result, name="result"),

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -273,6 +273,18 @@ def status(request, attempt_id):
         return HttpResponse(status=204)
     context = {"attempt": attempt, "seconds_left": attempt.seconds_left(now), "oob": True}
     return render(request, "exams/_status_changed.html", context)
+
+
+@login_required
+@require_safe
+@never_cache
+def pack(request, attempt_id):
+    """Every question of an open attempt without its key, for the exam page to keep working offline (app.js)."""
+    now = timezone.now()
+    attempt = services.finish_if_overdue(attempt=own_attempt(request, attempt_id), now=now)
+    if not attempt.is_open or attempt.is_practice:
+        raise Http404("Only a running timed attempt can be answered offline.")
+    return JsonResponse(queries.offline_pack(attempt, now=now))
 
 
 @login_required

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "quizapp.accounts.middleware.HtmxLoginRedirectMiddleware",
     "quizapp.accounts.middleware.UserTimeZoneMiddleware",
+    "quizapp.accounts.middleware.SessionIdleExpiryMiddleware",
     # Last, as django-axes asks, so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -157,6 +158,10 @@ STORAGES = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
+# Idle sessions end after 12 hours without a request (SessionIdleExpiryMiddleware renews the session at most every
+# 10 minutes while the user is active). Longer than any exam with extra time, so an exam never outlives its login.
+SESSION_COOKIE_AGE = 12 * 60 * 60
+SESSION_REFRESH_SECONDS = 10 * 60
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"

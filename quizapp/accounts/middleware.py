@@ -1,3 +1,4 @@
+import time
 import zoneinfo
 from urllib.parse import quote
 
@@ -54,3 +55,24 @@ class UserTimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class SessionIdleExpiryMiddleware:
+    """Sign a user out after SESSION_COOKIE_AGE seconds without a request; any request starts the count again.
+
+    Django's session age counts from the last save, so touching the session renews it. To keep autosaves cheap the
+    session is written at most once per SESSION_REFRESH_SECONDS, which only shortens the idle window by that much.
+    A learner in an exam sends a request with every click, so they stay signed in; and an attempt never ends with a
+    session: its clock is the server's, and logging in again resumes it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            bucket = int(time.time()) // settings.SESSION_REFRESH_SECONDS
+            if request.session.get("_renewed") != bucket:
+                request.session["_renewed"] = bucket
+        return self.get_response(request)

@@ -1,9 +1,11 @@
 """Item analysis of a bank's questions (Moodle's quiz statistics), computed by the database.
 
 Only finished attempts count, and for each learner and question only the learner's first exposure: the slot of
-their earliest finished attempt (by `started_at`) that drew any version of the question. A question seen again
-in a later attempt counts once, as Moodle's "first attempts" statistics do, so practice on a known question does
-not inflate its facility.
+the first attempt they finished that drew any version of the question. "First" is the order in which attempts
+were finished: attempt_finish marks the slot (AttemptSlot.is_first_exposure) when the learner has no finished
+slot of the question yet, so a later finish never changes which response counts. A question seen again in a later
+attempt counts once, as Moodle's "first attempts" statistics do, so practice on a known question does not inflate
+its facility.
 
 For one question over its n first-exposure responses, with x the item score (1 correct, 0 not) and
 y = (attempt.correct_count - x) / (attempt.question_count - 1) the score on the rest of the attempt:
@@ -21,10 +23,10 @@ The rest score needs at least two questions in the attempt, so discrimination an
 of attempts with two or more questions; facility, counts and the median time use every first exposure. An
 unanswered slot of a finished attempt is a response with x = 0 and no choice.
 
-How it is computed: one query picks the first exposures (a ROW_NUMBER window per learner and question) and runs
-window functions over them, returning only a few rows per question: integer sums per question, version and
-attempt length (Σx, Σr, Σr², Σx·r with r = correct_count - x, so y = r / (length - 1)), the running sum of
-rest scores at the k-th best (in integer units of 1e-9, see REST_SCALE), and the middle times. A second query
+How it is computed: one query reads the first exposures (a filter on the stored flag) and runs window functions
+over them, returning only a few rows per question: integer sums per question, version and attempt length (Σx,
+Σr, Σr², Σx·r with r = correct_count - x, so y = r / (length - 1)), the running sum of rest scores at the k-th
+best (in integer units of 1e-9, see REST_SCALE), and the middle times. A second query
 counts the selected choices. The database sums integers only and Python adds a question's groups as exact
 fractions, so every figure is the same to the last bit on SQLite and PostgreSQL, whatever order either database
 sums in. Python loops only over these per-question rows, never over responses.
@@ -58,7 +60,7 @@ from django.db.models.functions import Cast, Coalesce, NullIf, RowNumber
 
 from quizapp.bank.models import Choice, Question
 
-from .models import AttemptSlot, AttemptState
+from .models import AttemptSlot
 
 # Below this many first-exposure responses a question's figures are noise: it gets "not enough data" only.
 MIN_RESPONSES = 30
@@ -159,21 +161,7 @@ REST_SCALE = 10**9
 
 def first_exposures(slots: QuerySet[AttemptSlot]) -> QuerySet[AttemptSlot]:
     """The slots among `slots` that are a learner's first finished exposure to their question (one per pair)."""
-    return (
-        slots.filter(attempt__state=AttemptState.FINISHED)
-        .annotate(
-            exposure=Window(
-                RowNumber(),
-                partition_by=[F("attempt__user_id"), _QUESTION],
-                # Attempt id and position only break ties, so that exactly one slot is first.
-                order_by=[F("attempt__started_at").asc(), F("attempt_id").asc(), F("position").asc()],
-            )
-        )
-        # `<= 1` selects the same rows as `= 1`, but PostgreSQL then estimates a large share of the slots rather
-        # than a handful, and hash-joins the result instead of looking up each of 200,000 ids in an index.
-        .filter(exposure__lte=1)
-        .order_by()
-    )
+    return slots.filter(is_first_exposure=True).order_by()
 
 
 def _summary_rows(first: QuerySet[AttemptSlot]):

@@ -3,7 +3,10 @@
 Generates the data in a database of its own (a throw-away SQLite file, or DATABASE_URL: give it an empty
 database, the script adds a bank to it), with learners of varied ability and items of varied difficulty and
 discrimination (a two-parameter logistic model, a few items keyed wrongly), so every figure and flag has
-something to find. Then runs bank_item_analysis several times and prints the median as its last line:
+something to find. Each learner finishes their attempts in the order they sit them, and a slot's
+is_first_exposure is set as attempt_finish would set it: true in a finished attempt when no attempt the learner
+finished before drew the question. Then runs bank_item_analysis several times and prints the median as its last
+line:
 
     item analysis: <questions> questions, <responses> responses, <ms> ms
 
@@ -149,6 +152,7 @@ def generate(rng, *, learners):
     for n, user in enumerate(users):
         ability = rng.gauss(0, 1)
         sittings = SITTINGS + ([("full", 75)] if n % 10 == 0 else [])
+        seen = set()  # the questions this learner has finished, for is_first_exposure as attempt_finish sets it
         for s, (slug, count) in enumerate(sittings):
             finished = s < len(SITTINGS)
             started = epoch + timedelta(days=n % 300, hours=s * 5, minutes=rng.randrange(60))
@@ -177,6 +181,9 @@ def generate(rng, *, learners):
                 else:
                     selected = rng.choices(wrong, weights)
                 correct += is_correct
+                first = finished and q not in seen
+                if first:
+                    seen.add(q)
                 slots.append(
                     AttemptSlot(
                         attempt=attempt,
@@ -186,6 +193,7 @@ def generate(rng, *, learners):
                         selected_choice_ids=selected,
                         seconds_spent=int(rng.lognormvariate(4 + difficulty / 4, 0.5)),
                         is_correct=is_correct if finished else None,
+                        is_first_exposure=first,
                     )
                 )
             if finished:

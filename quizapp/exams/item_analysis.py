@@ -1,9 +1,11 @@
 """Item analysis of a bank's questions (Moodle's quiz statistics), computed by the database.
 
 Only finished attempts count, and for each learner and question only the learner's first exposure: the slot of
-their earliest finished attempt (by `started_at`) that drew any version of the question. A question seen again
-in a later attempt counts once, as Moodle's "first attempts" statistics do, so practice on a known question does
-not inflate its facility.
+the first attempt they finished that drew any version of the question. "First" is the order in which attempts
+were finished: attempt_finish marks the slot (AttemptSlot.is_first_exposure) when the learner has no finished
+slot of the question yet, so a later finish never changes which response counts. A question seen again in a later
+attempt counts once, as Moodle's "first attempts" statistics do, so practice on a known question does not inflate
+its facility.
 
 For one question over its n first-exposure responses, with x the item score (1 correct, 0 not) and
 y = (attempt.correct_count - x) / (attempt.question_count - 1) the score on the rest of the attempt:
@@ -21,13 +23,16 @@ The rest score needs at least two questions in the attempt, so discrimination an
 of attempts with two or more questions; facility, counts and the median time use every first exposure. An
 unanswered slot of a finished attempt is a response with x = 0 and no choice.
 
-How it is computed: one query picks the first exposures (a ROW_NUMBER window per learner and question) and runs
-window functions over them, returning only a few rows per question: integer sums per question, version and
-attempt length (Σx, Σr, Σr², Σx·r with r = correct_count - x, so y = r / (length - 1)), the running sum of
-rest scores at the k-th best (in integer units of 1e-9, see REST_SCALE), and the middle times. A second query
-counts the selected choices. The database sums integers only and Python adds a question's groups as exact
-fractions, so every figure is the same to the last bit on SQLite and PostgreSQL, whatever order either database
-sums in. Python loops only over these per-question rows, never over responses.
+How it is computed: the first exposures are a plain filter on the stored flag, read from one covering index
+(see AttemptSlot.Meta), and four queries over them each return a few rows per question or per choice, never per
+response: the integer sums per question, version and attempt length (Σx, Σr, Σr², Σx·r with r = correct_count - x,
+so y = r / (length - 1)); the sum of the k best rest scores (in integer units of 1e-9, see REST_SCALE), from a
+running sum over the counts per question and rest score; the one or two middle times, from a running count over
+the counts per question and time; and the count per selected choice. The two running sums run over those counts
+(a few dozen rows per question) rather than over the responses, which is what keeps SQLite fast. The database
+sums integers only and Python adds a question's groups as exact fractions, so every figure is the same to the last
+bit on SQLite and PostgreSQL, whatever order either database sums in. Python loops only over these rows, never
+over responses.
 """
 
 from __future__ import annotations
@@ -43,22 +48,18 @@ from django.db.models import (
     Case,
     Count,
     F,
-    FloatField,
     IntegerField,
-    Min,
     Q,
     QuerySet,
-    RowRange,
     Sum,
+    Value,
     When,
-    Window,
 )
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Coalesce, NullIf, RowNumber
+from django.db.models.functions import Cast
 
 from quizapp.bank.models import Choice, Question
 
-from .models import AttemptSlot, AttemptState
+from .models import AttemptSlot
 
 # Below this many first-exposure responses a question's figures are noise: it gets "not enough data" only.
 MIN_RESPONSES = 30
@@ -110,10 +111,11 @@ class ItemStats:
 def bank_item_analysis(bank_id) -> list[ItemStats]:
     """Item statistics for every question of a bank, answered or not, in key order.
 
-    Four queries however many questions or responses: the questions, their choices, the window functions over
-    the first exposures (_summary_rows) and the count per selected choice (_choice_counts). Every per-response
-    computation happens inside the last two, which return rows per question or per choice, never per response;
-    so the number of queries never grows with the data.
+    Six queries however many questions or responses: the questions, their choices, and four over the first
+    exposures: the sums per group (_group_sums), the k best rest scores (_top_rest), the middle times
+    (_middle_times) and the count per selected choice (_choice_counts). Every per-response computation happens
+    inside those four, which return rows per question or per choice, never per response; so the number of queries
+    never grows with the data.
     """
     questions = list(Question.objects.filter(bank_id=bank_id).order_by("key").values_list("id", "key"))
     return _analyse(
@@ -124,7 +126,7 @@ def bank_item_analysis(bank_id) -> list[ItemStats]:
 
 
 def question_item_analysis(question_id) -> ItemStats:
-    """Item statistics for one question, in the same four queries as a whole bank; Question.DoesNotExist if none."""
+    """Item statistics for one question, in the same six queries as a whole bank; Question.DoesNotExist if none."""
     question = Question.objects.values_list("id", "key").get(pk=question_id)
     [stats] = _analyse(
         [question],
@@ -134,110 +136,103 @@ def question_item_analysis(question_id) -> ItemStats:
     return stats
 
 
-# Constants written into the SQL rather than bound as parameters: SQLite computes two window functions in one
-# pass only when their ORDER BY expressions are identical, and two bound parameters never are.
-_ZERO = RawSQL("0", (), output_field=IntegerField())
-_ONE = RawSQL("1", (), output_field=IntegerField())
-_NO_REST = RawSQL("-1.0", (), output_field=FloatField())
-
 # Expressions over a slot: the item score x and the rest-of-attempt correct count r = correct_count - x.
-_SCORE = Case(When(is_correct=True, then=_ONE), default=_ZERO, output_field=IntegerField())
+_SCORE = Case(When(is_correct=True, then=Value(1)), default=Value(0), output_field=IntegerField())
 _REST = F("attempt__correct_count") - _SCORE
 _QUESTION = F("question_version__question_id")
 _LENGTH = F("attempt__question_count")
 _HAS_REST = Q(attempt__question_count__gt=1)
-# The rest score y as a sort key, best first; -1 for attempts of one question (no rest score), never among the
-# k best.
-_REST_KEY = Coalesce(
-    Cast(_REST, FloatField()) / Cast(NullIf(_LENGTH - _ONE, _ZERO), FloatField()),
-    _NO_REST,
-)
-# The k best rest scores are a running sum, added up in integer units of 1e-9 (each y rounded down): exact and
-# the same on both databases, and short of the true sum by less than k * 1e-9.
+# The k best rest scores are summed in integer units of 1e-9 (each y rounded down): exact and the same on both
+# databases, and short of the true sum by less than k * 1e-9. Rounding down keeps the order of the y (ties
+# aside, which add the same), so the k best in these units are the k best y.
 REST_SCALE = 10**9
+_REST_UNITS = Cast(_REST, BigIntegerField()) * REST_SCALE / (_LENGTH - 1)
 
 
 def first_exposures(slots: QuerySet[AttemptSlot]) -> QuerySet[AttemptSlot]:
     """The slots among `slots` that are a learner's first finished exposure to their question (one per pair)."""
+    return slots.filter(is_first_exposure=True).order_by()
+
+
+def _group_sums(first: QuerySet[AttemptSlot]):
+    """The integer sums of each (question, version, attempt length) group of first exposures (one query)."""
     return (
-        slots.filter(attempt__state=AttemptState.FINISHED)
+        first.values(question=_QUESTION, version=F("question_version_id"), length=_LENGTH)
         .annotate(
-            exposure=Window(
-                RowNumber(),
-                partition_by=[F("attempt__user_id"), _QUESTION],
-                # Attempt id and position only break ties, so that exactly one slot is first.
-                order_by=[F("attempt__started_at").asc(), F("attempt_id").asc(), F("position").asc()],
-            )
+            n=Count("pk"),
+            sx=Sum(_SCORE),
+            sr=Sum(_REST),
+            srr=Sum(_REST * _REST),
+            sxr=Sum(_SCORE * _REST),
         )
-        # `<= 1` selects the same rows as `= 1`, but PostgreSQL then estimates a large share of the slots rather
-        # than a handful, and hash-joins the result instead of looking up each of 200,000 ids in an index.
-        .filter(exposure__lte=1)
         .order_by()
     )
 
 
-def _summary_rows(first: QuerySet[AttemptSlot]):
-    """The few rows per question that carry its figures, picked from window functions over the first exposures.
+def _top_rest(first: QuerySet[AttemptSlot]) -> dict[int, int]:
+    """Per question, the sum of the k best rest scores in units of 1/REST_SCALE, k its correct responses (one query).
 
-    One query, whatever the number of questions: the first row of each (question, version, attempt length)
-    carries that group's integer sums; the row ranked k-th by rest score (k = correct responses that have one)
-    carries the running sum of the k best rest scores; the one or two rows in the middle by time carry the time
-    the median is made of. Ranks and running sums share one frame, so that SQLite computes each ordering in one
-    pass.
+    Only responses with a rest score take part. The responses are counted per question and rest score, and a
+    running sum over those counts, best first, finds the row where the k-th best falls: the sum up to there, less
+    the part of that row past the k-th, is the answer. A question without a correct response has no row.
     """
-    group = [_QUESTION, F("question_version_id"), _LENGTH]
-    scaled_rest = Case(
-        When(_HAS_REST, then=Cast(_REST, BigIntegerField()) * REST_SCALE / (_LENGTH - _ONE)),
-        default=_ZERO,
-        output_field=BigIntegerField(),
-    )
-    running = RowRange(start=None, end=0)
-    by_rest = {"partition_by": [_QUESTION], "order_by": [_REST_KEY.desc(), F("pk").asc()], "frame": running}
-    by_time = {"partition_by": [_QUESTION], "order_by": [F("seconds_spent").asc(), F("pk").asc()], "frame": running}
-    return (
-        AttemptSlot.objects.filter(pk__in=first.values("pk"))
-        .annotate(
-            group_first=Window(Min("pk"), partition_by=group),
-            n=Window(Count("pk"), partition_by=group),
-            sx=Window(Sum(_SCORE), partition_by=group),
-            sr=Window(Sum(_REST), partition_by=group),
-            srr=Window(Sum(_REST * _REST), partition_by=group),
-            sxr=Window(Sum(_SCORE * _REST), partition_by=group),
-            answered=Window(Count("pk"), partition_by=[_QUESTION]),
-            correct_with_rest=Window(
-                Sum(Case(When(_HAS_REST, then=_SCORE), default=_ZERO, output_field=IntegerField())),
-                partition_by=[_QUESTION],
-            ),
-            rest_rank=Window(RowNumber(), **by_rest),
-            top=Window(Sum(scaled_rest), **by_rest),
-            time_rank=Window(RowNumber(), **by_time),
-        )
-        .filter(
-            Q(pk=F("group_first"))
-            | Q(rest_rank=F("correct_with_rest"))
-            | Q(time_rank=(F("answered") + 1) / 2)
-            | Q(time_rank=(F("answered") + 2) / 2)
-        )
-        .values(
-            "pk",
-            "group_first",
-            "n",
-            "sx",
-            "sr",
-            "srr",
-            "sxr",
-            "answered",
-            "correct_with_rest",
-            "rest_rank",
-            "top",
-            "time_rank",
-            "seconds_spent",
-            question=_QUESTION,
-            version=F("question_version_id"),
-            length=_LENGTH,
-        )
+    counts = (
+        first.filter(_HAS_REST)
+        .values(question=_QUESTION, units=_REST_UNITS)
+        .annotate(responses=Count("pk"), correct=Sum(_SCORE))
         .order_by()
     )
+    rows = _over(
+        counts,
+        columns="question, units, running, running_units, k",
+        windows="SUM(correct) OVER (PARTITION BY question) AS k, "
+        "SUM(responses) OVER best AS running, SUM(responses * units) OVER best AS running_units",
+        named="best AS (PARTITION BY question ORDER BY units DESC ROWS UNBOUNDED PRECEDING)",
+        where="running - responses < k AND k <= running",
+    )
+    # Integers on both databases (PostgreSQL sums bigints as numeric): the sum of the rows up to the k-th best,
+    # less the (running - k) responses of the last row that come after it.
+    return {
+        row["question"]: int(row["running_units"]) - (int(row["running"]) - int(row["k"])) * int(row["units"])
+        for row in rows
+    }
+
+
+def _middle_times(first: QuerySet[AttemptSlot]):
+    """Per question, the rows (before, upto, total, seconds) that hold its middle times by rank (one query).
+
+    The responses are counted per question and time; a running count over those counts, shortest first, gives
+    each row the ranks before+1 .. upto. The rows holding rank ⌊(total+1)/2⌋ or ⌊(total+2)/2⌋ are kept: one row when
+    both middle ranks fall in it, else two. Integer comparisons only: 2·before ≤ total ≤ 2·upto.
+    """
+    counts = first.values(question=_QUESTION, seconds=F("seconds_spent")).annotate(responses=Count("pk")).order_by()
+    return _over(
+        counts,
+        columns="question, running - responses AS before, running AS upto, total, seconds",
+        windows="SUM(responses) OVER (PARTITION BY question) AS total, "
+        "SUM(responses) OVER (PARTITION BY question ORDER BY seconds ROWS UNBOUNDED PRECEDING) AS running",
+        where="2 * (running - responses) <= total AND total <= 2 * running",
+    )
+
+
+def _over(counts: QuerySet, *, columns: str, windows: str, where: str, named: str = "") -> list[dict]:
+    """Run window functions over the rows of an aggregate query and keep the rows `where` picks (one query).
+
+    The ORM cannot run a window over an aggregate, so the aggregate is compiled by the ORM and wrapped in SQL
+    that names only its output columns; every value stays a query parameter. Standard SQL, the same on SQLite
+    and PostgreSQL.
+    """
+    connection = connections[counts.db]
+    inner, params = counts.query.get_compiler(connection=connection).as_sql()
+    window_clause = f" WINDOW {named}" if named else ""
+    sql = (
+        f"SELECT {columns} FROM (SELECT *, {windows} FROM ({inner}) AS counts{window_clause}) AS ranked "  # noqa: S608
+        f"WHERE {where}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _choice_counts(first: QuerySet[AttemptSlot]) -> dict[int, int]:
@@ -280,23 +275,24 @@ class _Sums:
     top: Fraction = Fraction(0)
     by_version: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
-    def add(self, row):
-        """Take what `row` carries: its group's sums, the top-k running sum, the middle time (or several)."""
-        if row["pk"] == row["group_first"]:
-            self.answered += row["n"]
-            self.correct += row["sx"]
-            self.by_version[row["version"]] += row["n"]
-            others = row["length"] - 1
-            if others > 0:
-                self.n += row["n"]
-                self.sx += row["sx"]
-                self.sy += Fraction(row["sr"], others)
-                self.syy += Fraction(row["srr"], others * others)
-                self.sxy += Fraction(row["sxr"], others)
-        if row["rest_rank"] == row["correct_with_rest"]:
-            self.top = Fraction(int(row["top"]), REST_SCALE)
-        if row["time_rank"] in ((row["answered"] + 1) // 2, (row["answered"] + 2) // 2):
-            self.middle[row["time_rank"]] = row["seconds_spent"]
+    def add_group(self, row):
+        """Take the sums of one (version, attempt length) group of the question's first exposures."""
+        self.answered += row["n"]
+        self.correct += row["sx"]
+        self.by_version[row["version"]] += row["n"]
+        others = row["length"] - 1
+        if others > 0:
+            self.n += row["n"]
+            self.sx += row["sx"]
+            self.sy += Fraction(row["sr"], others)
+            self.syy += Fraction(row["srr"], others * others)
+            self.sxy += Fraction(row["sxr"], others)
+
+    def add_middle(self, *, before, upto, total, seconds):
+        """Take the time of the ranks before+1 .. upto where they include a middle rank."""
+        for rank in ((total + 1) // 2, (total + 2) // 2):
+            if before < rank <= upto:
+                self.middle[rank] = seconds
 
     def median_seconds(self) -> float | None:
         return sum(self.middle.values()) / len(self.middle) if self.middle else None
@@ -319,8 +315,14 @@ class _Sums:
 def _analyse(questions, *, choices, slots) -> list[ItemStats]:
     first = first_exposures(slots)
     sums: dict[int, _Sums] = defaultdict(_Sums)
-    for row in _summary_rows(first):
-        sums[row["question"]].add(row)
+    for row in _group_sums(first):
+        sums[row["question"]].add_group(row)
+    for question_id, units in _top_rest(first).items():
+        sums[question_id].top = Fraction(units, REST_SCALE)
+    for row in _middle_times(first):
+        sums[row["question"]].add_middle(
+            before=int(row["before"]), upto=int(row["upto"]), total=int(row["total"]), seconds=row["seconds"]
+        )
     counts = _choice_counts(first)
     options: dict[int, list[tuple[OptionStat, int]]] = defaultdict(list)
     for choice in choices.order_by("version__number", "position", "id").values(

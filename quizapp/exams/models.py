@@ -209,10 +209,31 @@ class AttemptSlot(models.Model):
     seconds_spent = models.PositiveIntegerField(default=0, help_text="Time on this question, summed over visits.")
     confirmed_at = models.DateTimeField(null=True, blank=True, help_text="Practice mode: answer checked, locked.")
     is_correct = models.BooleanField(null=True, blank=True, help_text="Set when graded.")
+    # Set when the attempt finishes: whether this is the learner's first finished slot of any version of the
+    # question, the one response item analysis counts (attempt_finish decides, in finishing order).
+    is_first_exposure = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["attempt", "position"]
         constraints = [models.UniqueConstraint(fields=["attempt", "position"], name="unique_slot_position")]
+        indexes = [
+            # Item analysis reads the first exposures of a bank's versions and only these columns: from this
+            # index alone, in index order, not from slot rows scattered over the table. Partial, so its rows are
+            # written once, when an attempt finishes, never by an autosave. SQLite counts an index as covering
+            # only when it holds every column the query names, the filtered flag too.
+            models.Index(
+                fields=[
+                    "question_version",
+                    "is_first_exposure",
+                    "attempt",
+                    "is_correct",
+                    "seconds_spent",
+                    "selected_choice_ids",
+                ],
+                condition=Q(is_first_exposure=True),
+                name="slot_first_exposure",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.attempt_id} #{self.position}"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q
 
@@ -421,7 +422,11 @@ def attempt_set_position(*, attempt: Attempt, position: int, now: datetime) -> N
 
 
 def attempt_finish(*, attempt_id, now: datetime, reason: str = Attempt.FinishReason.SUBMITTED) -> Attempt:
-    """Grade and finish an attempt exactly once; a second or concurrent call returns the finished attempt."""
+    """Grade and finish an attempt exactly once; a second or concurrent call returns the finished attempt.
+
+    Also marks each slot that is the learner's first finished exposure to its question (AttemptSlot.is_first_exposure),
+    the response item analysis counts: finishing order decides, and a later finish never changes an earlier flag.
+    """
     with transaction.atomic():
         attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
         if not AttemptState.can_change(attempt.state, AttemptState.FINISHED):
@@ -433,12 +438,15 @@ def attempt_finish(*, attempt_id, now: datetime, reason: str = Attempt.FinishRea
             version__slots__attempt=attempt, is_correct=True
         ).values_list("version_id", "id"):
             correct_by_version.setdefault(version_id, set()).add(choice_id)
-        slots = list(attempt.slots.all())
+        slots = list(attempt.slots.annotate(question_id=F("question_version__question_id")))
+        seen = _questions_seen(user_id=attempt.user_id, question_ids={slot.question_id for slot in slots})
         for slot in slots:
             slot.is_correct = is_response_correct(
                 selected_ids=slot.selected_choice_ids, correct_ids=correct_by_version.get(slot.question_version_id)
             )
-        AttemptSlot.objects.bulk_update(slots, ["is_correct"])
+            slot.is_first_exposure = slot.question_id not in seen
+            seen.add(slot.question_id)  # two versions of one question in one attempt: the first by position
+        AttemptSlot.objects.bulk_update(slots, ["is_correct", "is_first_exposure"])
         attempt.state = AttemptState.FINISHED
         attempt.finished_at = now
         attempt.finish_reason = reason
@@ -446,6 +454,22 @@ def attempt_finish(*, attempt_id, now: datetime, reason: str = Attempt.FinishRea
         attempt.question_count = len(slots)
         attempt.save(update_fields=["state", "finished_at", "finish_reason", "correct_count", "question_count"])
         return attempt
+
+
+def _questions_seen(*, user_id, question_ids) -> set[int]:
+    """Which of `question_ids` the learner has already met in a finished attempt (one query, after a row lock).
+
+    Locks the learner's row until the caller's transaction ends, so that two of their attempts finishing at the
+    same moment take turns: the second sees the first's flags, and each question keeps one first exposure.
+    """
+    get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk").get()
+    return set(
+        AttemptSlot.objects.filter(
+            attempt__user_id=user_id, is_first_exposure=True, question_version__question_id__in=question_ids
+        )
+        .order_by()
+        .values_list("question_version__question_id", flat=True)
+    )
 
 
 def close_overdue_attempts(*, now: datetime) -> int:

@@ -1,16 +1,28 @@
 """Item analysis: facility, discrimination, efficiency, options, time and flags over first exposures only."""
 
 import statistics
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from quizapp.accounts.models import User
 from quizapp.bank.models import Question
 from quizapp.exams import item_analysis, services
 from quizapp.exams.item_analysis import bank_item_analysis, question_item_analysis
 from quizapp.exams.models import Attempt, AttemptSlot
-from tests.factories import BankFactory, BlueprintFactory, DomainFactory, UserFactory, make_version
+from tests.factories import (
+    BankFactory,
+    BlueprintFactory,
+    DomainFactory,
+    UserFactory,
+    bank_with_questions,
+    make_version,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -40,12 +52,16 @@ class Sitting:
     def learner():
         return UserFactory()
 
-    def sit(self, user, answers, *, at=0, finish=True, seconds=None):
-        """`user` answers each version of `answers` (version: choice ids) in one attempt started `at` hours in."""
+    def sit(self, user, answers, *, at=0, finish=True, seconds=None, blueprint=None):
+        """`user` answers each version of `answers` (version: choice ids) in one attempt started `at` hours in.
+
+        The attempt is finished an hour after its start unless `finish` is false; a learner can have only one
+        open attempt of a blueprint, so open attempts side by side need a `blueprint` each.
+        """
         started = moment(at)
         attempt = Attempt.objects.create(
             user=user,
-            blueprint=self.blueprint,
+            blueprint=blueprint or self.blueprint,
             mode="timed",
             pass_mark_percent=75,
             started_at=started,
@@ -189,6 +205,17 @@ class TestDiscrimination:
         assert stats.discrimination == pytest.approx(statistics.correlation(*zip(*pairs, strict=True)))
         assert stats.discriminative_efficiency == pytest.approx(reference_efficiency(pairs))
 
+    def test_the_k_best_rest_scores_may_end_inside_a_tie(self):
+        """Three correct responses, four learners tied on the best rest score: the third best is inside the tie."""
+        s = Sitting(questions=2)
+        item, filler = s.versions
+        for i in range(7):
+            answers = {item: right(item) if i in (0, 1, 4) else wrong(item), filler: right(filler) if i < 4 else []}
+            s.sit(s.learner(), answers)
+        stats = s.stats(item)
+        assert stats.discriminative_efficiency == pytest.approx(reference_efficiency(responses_of(item)))
+        assert stats.discriminative_efficiency == pytest.approx(2 / 9)  # (7·2 - 3·4) / (7·3 - 3·4)
+
     def test_without_variance_there_is_no_discrimination(self):
         s = Sitting(questions=2)
         item, filler = s.versions
@@ -215,12 +242,21 @@ class TestFirstExposureOnly:
             )
         assert s.stats(item) == before
 
-    def test_the_earliest_started_attempt_counts_whenever_it_was_stored(self):
+    def test_the_first_finished_attempt_counts_even_when_it_started_later(self):
         s = Sitting()
         version = s.versions[0]
         learner = s.learner()
-        s.sit(learner, {version: wrong(version)}, at=10)
-        s.sit(learner, {version: right(version)}, at=1, seconds={version: 42})
+        long_one = s.sit(learner, {version: wrong(version)}, at=0, finish=False)
+        quick_one = s.sit(
+            learner,
+            {version: right(version)},
+            at=1,
+            finish=False,
+            seconds={version: 42},
+            blueprint=BlueprintFactory(bank=s.bank),
+        )
+        services.attempt_finish(attempt_id=quick_one.pk, now=moment(2))
+        services.attempt_finish(attempt_id=long_one.pk, now=moment(3))
         stats = s.stats()
         assert (stats.answered, stats.facility, stats.median_seconds) == (1, 1.0, 42)
 
@@ -247,6 +283,134 @@ class TestFirstExposureOnly:
         assert by_id[right(first)[0]].count == 1 and by_id[right(first)[0]].share == 1.0
         assert by_id[wrong(second)[0]].count == 1 and by_id[wrong(second)[0]].share == 1.0
         assert by_id[wrong(first)[0]].count == 0 and by_id[wrong(first)[0]].share == 0.0
+
+
+def flags(attempt):
+    """The attempt's first-exposure flags by position."""
+    return list(attempt.slots.order_by("position").values_list("is_first_exposure", flat=True))
+
+
+class TestFirstExposureFlag:
+    """attempt_finish marks the slots that are the learner's first finished exposure to their question."""
+
+    def test_every_slot_of_a_learners_first_attempt_is_a_first_exposure(self):
+        s = Sitting(questions=3)
+        attempt = s.sit(s.learner(), {v: right(v) for v in s.versions})
+        assert flags(attempt) == [True, True, True]
+
+    def test_a_question_met_before_is_not_and_a_new_one_is(self):
+        s = Sitting(questions=3)
+        seen, again, new = s.versions
+        learner = s.learner()
+        s.sit(learner, {seen: right(seen), again: wrong(again)})
+        later = s.sit(learner, {again: right(again), new: right(new), seen: wrong(seen)}, at=2)
+        assert flags(later) == [False, True, False]
+
+    def test_another_version_of_a_question_met_before_is_not(self):
+        s = Sitting()
+        first = s.versions[0]
+        second = make_version(domain=s.domain, question=first.question, number=2)
+        learner = s.learner()
+        s.sit(learner, {first: right(first)})
+        assert flags(s.sit(learner, {second: right(second)}, at=2)) == [False]
+
+    def test_other_learners_and_open_attempts_do_not_count_as_met(self):
+        s = Sitting()
+        version = s.versions[0]
+        learner = s.learner()
+        s.sit(s.learner(), {version: right(version)})
+        open_attempt = s.sit(learner, {version: wrong(version)}, finish=False)
+        assert flags(open_attempt) == [False]  # set on finish only
+        later = s.sit(learner, {version: right(version)}, at=2, blueprint=BlueprintFactory(bank=s.bank))
+        assert flags(later) == [True]
+        services.attempt_finish(attempt_id=open_attempt.pk, now=moment(5))
+        assert flags(open_attempt) == [False]
+
+    def test_finishing_twice_changes_no_flag(self):
+        s = Sitting(questions=2)
+        learner = s.learner()
+        attempt = s.sit(learner, {v: right(v) for v in s.versions})
+        services.attempt_finish(attempt_id=attempt.pk, now=moment(9))
+        assert flags(attempt) == [True, True]
+
+    def test_an_attempt_closed_late_as_of_its_deadline_does_not_take_over(self):
+        """'First' is the order in which attempts are finished, not the finish time an overdue attempt gets."""
+        s = Sitting()
+        version = s.versions[0]
+        learner = s.learner()
+        overdue = s.sit(learner, {version: wrong(version)}, finish=False)
+        Attempt.objects.filter(pk=overdue.pk).update(deadline=moment(1))
+        submitted = s.sit(learner, {version: right(version)}, at=2, blueprint=BlueprintFactory(bank=s.bank))
+        services.close_overdue_attempts(now=moment(6))
+        overdue.refresh_from_db()
+        submitted.refresh_from_db()
+        assert overdue.finished_at == moment(1) < submitted.finished_at
+        assert (flags(submitted), flags(overdue)) == ([True], [False])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_attempts_of_one_learner_finishing_at_once_give_one_first_exposure_per_question():
+    """The learner's row lock makes the two finishes take turns, so no question is first in both attempts."""
+    bank = bank_with_questions(per_domain=1, slug="race")  # six questions: every attempt draws them all
+    learner = UserFactory()
+    now = timezone.now()
+    attempts = [
+        services.attempt_start(user=learner, blueprint=BlueprintFactory(bank=bank, question_count=6), now=now)
+        for _ in range(2)
+    ]
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def finish(attempt):
+        try:
+            barrier.wait()
+            services.attempt_finish(attempt_id=attempt.pk, now=timezone.now())
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=finish, args=(attempt,)) for attempt in attempts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    first = AttemptSlot.objects.filter(attempt__user=learner, is_first_exposure=True)
+    assert first.count() == 6
+    assert first.values("question_version__question").distinct().count() == 6
+    assert {tuple(flags(attempt)) for attempt in attempts} == {(True,) * 6, (False,) * 6}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_flags_the_first_finished_exposures_of_existing_attempts():
+    """Migrating 0005 onto attempts finished before it sets the flags as attempt_finish would have."""
+    s = Sitting(questions=3)
+    one, two, three = s.versions
+    learner, other = s.learner(), s.learner()
+    # The long attempt starts first but finishes last: the quick one, finished first, holds the first exposures.
+    long_one = s.sit(learner, {one: wrong(one), two: wrong(two)}, finish=False)
+    quick_one = s.sit(
+        learner, {two: right(two), three: right(three)}, at=1, finish=False, blueprint=BlueprintFactory(bank=s.bank)
+    )
+    services.attempt_finish(attempt_id=quick_one.pk, now=moment(2))
+    services.attempt_finish(attempt_id=long_one.pk, now=moment(3))
+    s.sit(other, {one: right(one)}, at=4)
+    s.sit(other, {one: wrong(one), two: wrong(two)}, at=6)
+    s.sit(other, {three: wrong(three)}, at=8, finish=False)
+    expected = dict(AttemptSlot.objects.values_list("pk", "is_first_exposure"))
+    assert sum(expected.values()) == 5  # the learner: 2 + 1, the other: 1 + 1, none in the open attempt
+
+    executor = MigrationExecutor(connection)
+    try:
+        executor.migrate([("exams", "0004_blueprint_topic_and_shuffle")])
+        executor.loader.build_graph()
+        executor.migrate([("exams", "0005_slot_first_exposure")])
+    finally:
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert dict(AttemptSlot.objects.values_list("pk", "is_first_exposure")) == expected
+    assert bank_item_analysis(s.bank.pk)[0].answered == 2
 
 
 class TestOptions:
@@ -335,12 +499,26 @@ class TestQueries:
     def test_the_number_of_queries_does_not_grow_with_questions_or_responses(
         self, questions, django_assert_max_num_queries
     ):
-        """Intended to prevent an n+1 issue: four queries for a bank of 5 questions or of 50, and their answers."""
+        """Intended to prevent an n+1 issue: six queries for a bank of 5 questions or of 50, and their answers."""
         s = Sitting(questions=questions)
         for i in range(3):
             s.sit(s.learner(), {v: right(v) if (i + n) % 2 else wrong(v) for n, v in enumerate(s.versions)})
-        with django_assert_max_num_queries(4):
+        with django_assert_max_num_queries(6):
             rows = bank_item_analysis(s.bank.pk)
         assert len(rows) == questions and all(row.answered == 3 for row in rows)
-        with django_assert_max_num_queries(4):
+        with django_assert_max_num_queries(6):
             question_item_analysis(s.versions[0].question_id)
+
+    def test_finishing_an_attempt_checks_first_exposures_in_one_query(self):
+        """Intended to prevent an n+1 issue: attempt_finish makes as many queries for 20 questions as for 2."""
+
+        def finish_queries(questions):
+            s = Sitting(questions=questions)
+            learner = s.learner()
+            s.sit(learner, {v: right(v) for v in s.versions[::2]})  # an earlier exposure to every other question
+            attempt = s.sit(learner, {v: wrong(v) for v in s.versions}, at=2, finish=False)
+            with CaptureQueriesContext(connection) as context:
+                services.attempt_finish(attempt_id=attempt.pk, now=moment(3))
+            return len(context.captured_queries)
+
+        assert finish_queries(2) == finish_queries(20)

@@ -72,7 +72,16 @@ class SessionIdleExpiryMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            bucket = int(time.time()) // settings.SESSION_REFRESH_SECONDS
-            if request.session.get("_renewed") != bucket:
-                request.session["_renewed"] = bucket
+            now = int(time.time())
+            if now - request.session.get(RENEWED_KEY, 0) >= settings.SESSION_REFRESH_SECONDS:
+                request.session[RENEWED_KEY] = now
         return self.get_response(request)
+
+
+RENEWED_KEY = "_renewed_at"
+
+
+def mark_session_renewed(sender, request, user, **kwargs):
+    """Logging in saves the session anyway: start the renewal clock there, so the next request writes nothing."""
+    if getattr(request, "session", None) is not None:
+        request.session[RENEWED_KEY] = int(time.time())

@@ -403,9 +403,9 @@ def test_the_migration_flags_the_first_finished_exposures_of_existing_attempts()
 
     executor = MigrationExecutor(connection)
     try:
-        executor.migrate([("exams", "0004_blueprint_topic_and_shuffle")])
+        executor.migrate([("exams", "0005_attempt_context_and_review_time")])
         executor.loader.build_graph()
-        executor.migrate([("exams", "0005_slot_first_exposure")])
+        executor.migrate([("exams", "0006_slot_first_exposure")])
     finally:
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())

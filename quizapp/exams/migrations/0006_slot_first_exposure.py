@@ -38,7 +38,7 @@ def mark_first_exposures(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("bank", "0004_import_drafts"),
-        ("exams", "0004_blueprint_topic_and_shuffle"),
+        ("exams", "0005_attempt_context_and_review_time"),
     ]
 
     operations = [

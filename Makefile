@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test install lint format check-bank screenshots bench clean
+.PHONY: run test install lint format check-bank screenshots bench faults clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ screenshots: install  ## regenerate docs/*.png from a running `make run`
 
 bench: install  ## page and autosave timings of a 75-question mock (prints figures)
 	$(BIN)/python bench/exam_pages.py
+
+faults: install  ## kill a worker, restart PostgreSQL, cut the app's connections mid-load: nothing acknowledged is lost
+	$(BIN)/python bench/faults.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .test-db.sqlite3* staticfiles .pytest_cache .ruff_cache

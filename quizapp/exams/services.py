@@ -429,6 +429,7 @@ def attempt_finish(*, attempt_id, now: datetime, reason: str = Attempt.FinishRea
     """
     with transaction.atomic():
         attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
+        attempt.finished_now = False  # whether this call finished it (close_overdue_attempts counts those)
         if not AttemptState.can_change(attempt.state, AttemptState.FINISHED):
             return attempt
         if attempt.deadline and now >= attempt.deadline:
@@ -453,6 +454,7 @@ def attempt_finish(*, attempt_id, now: datetime, reason: str = Attempt.FinishRea
         attempt.correct_count = sum(1 for slot in slots if slot.is_correct)
         attempt.question_count = len(slots)
         attempt.save(update_fields=["state", "finished_at", "finish_reason", "correct_count", "question_count"])
+        attempt.finished_now = True
         return attempt
 
 
@@ -473,9 +475,13 @@ def _questions_seen(*, user_id, question_ids) -> set[int]:
 
 
 def close_overdue_attempts(*, now: datetime) -> int:
-    """Finish every open attempt past its deadline and grace; returns how many were closed."""
+    """Finish every open attempt past its deadline and grace; returns how many this call finished.
+
+    One transaction per attempt: two runs at once take turns on each attempt (the second finds it finished), and
+    a run that dies halfway leaves every attempt either finished or untouched, for the next run to finish.
+    """
     closed = 0
     for attempt_id in Attempt.objects.overdue(now, answer_grace()).values_list("pk", flat=True):
         attempt = attempt_finish(attempt_id=attempt_id, now=now, reason=Attempt.FinishReason.TIME_UP)
-        closed += attempt.finish_reason == Attempt.FinishReason.TIME_UP
+        closed += attempt.finished_now
     return closed

@@ -228,3 +228,57 @@ def test_two_concurrent_submits_give_one_finished_attempt(timed_blueprint, learn
     assert len({r.finished_at for r in results}) == 1
     assert Attempt.objects.finished().count() == 1
     assert AttemptSlot.objects.filter(attempt=attempt, is_correct__isnull=True).count() == 0
+
+
+def overdue_attempts(blueprint, count):
+    attempts = [
+        services.attempt_start(user=UserFactory(), blueprint=blueprint, now=timezone.now()) for _ in range(count)
+    ]
+    Attempt.objects.filter(pk__in=[a.pk for a in attempts]).update(
+        started_at=timezone.now() - timedelta(hours=2), deadline=timezone.now() - timedelta(minutes=5)
+    )
+    return attempts
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_overdue_closers_at_once_finish_each_attempt_once(timed_blueprint):
+    attempts = overdue_attempts(timed_blueprint, 6)
+    barrier = threading.Barrier(2)
+    closed = []
+
+    def run():
+        try:
+            barrier.wait()
+            closed.append(services.close_overdue_attempts(now=timezone.now()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(closed) == 6
+    finished = Attempt.objects.filter(pk__in=[a.pk for a in attempts])
+    assert all(a.state == AttemptState.FINISHED and a.finished_at == a.deadline for a in finished)
+
+
+def test_an_overdue_closer_that_dies_halfway_leaves_the_rest_for_the_next_run(timed_blueprint, monkeypatch):
+    overdue_attempts(timed_blueprint, 4)
+    real_finish = services.attempt_finish
+    calls = []
+
+    def dies_on_the_third(**kwargs):
+        calls.append(kwargs["attempt_id"])
+        if len(calls) == 3:
+            raise RuntimeError("the process was killed")
+        return real_finish(**kwargs)
+
+    monkeypatch.setattr(services, "attempt_finish", dies_on_the_third)
+    with pytest.raises(RuntimeError):
+        services.close_overdue_attempts(now=timezone.now())
+    assert Attempt.objects.finished().count() == 2 and Attempt.objects.open().count() == 2
+    monkeypatch.setattr(services, "attempt_finish", real_finish)
+    assert services.close_overdue_attempts(now=timezone.now()) == 2
+    assert Attempt.objects.open().count() == 0
+    assert all(a.correct_count == 0 for a in Attempt.objects.all())  # graded once, from what was saved

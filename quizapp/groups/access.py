@@ -52,10 +52,3 @@ def member_assignment(request, group_id, assignment_id) -> tuple[Membership, Ass
 
 def live_sitting(assignment) -> Sitting | None:
     return assignment.sittings.exclude(state=Sitting.State.ENDED).first()
-
-
-def sitting_or_404(assignment, sitting_id) -> Sitting:
-    sitting = get_object_or_404(Sitting, pk=sitting_id, assignment=assignment)
-    if sitting is None:
-        raise Http404
-    return sitting

@@ -127,16 +127,23 @@ def draw_versions(*, blueprint: ExamBlueprint, user, domain: Domain | None, rng:
     rows = (
         Question.objects.published()
         .filter(bank_id=blueprint.bank_id)
-        .annotate(times_seen=Count("versions__slots", filter=Q(versions__slots__attempt__user=user)))
-        .values_list("current_version_id", "current_version__domain__number", "times_seen")
+        .values_list("pk", "current_version_id", "current_version__domain__number")
     )
     if domain is not None:
         rows = rows.filter(current_version__domain=domain)
     if blueprint.topic_id:
         rows = rows.filter(current_version__topic_id=blueprint.topic_id)
+    # Counted from this learner's own slots (their attempts, by the attempt index), never by joining the bank's
+    # questions to every slot anyone has: the cost of a start stays flat however many exams others have taken.
+    seen = dict(
+        AttemptSlot.objects.filter(attempt__user=user, question_version__question__bank_id=blueprint.bank_id)
+        .values_list("question_version__question_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     by_domain: dict[int, list[tuple[int, float, int]]] = {}
-    for version_id, domain_number, times_seen in rows:
-        by_domain.setdefault(domain_number, []).append((times_seen, rng.random(), version_id))
+    for question_id, version_id, domain_number in rows:
+        by_domain.setdefault(domain_number, []).append((seen.get(question_id, 0), rng.random(), version_id))
     if domain is not None:
         allocation = {domain.number: blueprint.question_count}
     else:

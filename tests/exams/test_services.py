@@ -282,3 +282,23 @@ def test_an_overdue_closer_that_dies_halfway_leaves_the_rest_for_the_next_run(ti
     assert services.close_overdue_attempts(now=timezone.now()) == 2
     assert Attempt.objects.open().count() == 0
     assert all(a.correct_count == 0 for a in Attempt.objects.all())  # graded once, from what was saved
+
+
+def test_a_start_reads_only_the_learners_own_history(timed_blueprint, learner):
+    """Starting costs the same queries whether others have taken no exams or thousands of slots' worth."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def start_queries(user):
+        with CaptureQueriesContext(connection) as captured:
+            attempt = services.attempt_start(user=user, blueprint=timed_blueprint, now=timezone.now())
+        services.attempt_finish(attempt_id=attempt.pk, now=timezone.now())
+        return captured.captured_queries
+
+    before = start_queries(UserFactory())
+    for _ in range(40):  # other learners' history: 40 finished attempts, 240 slots
+        start_queries(UserFactory())
+    after = start_queries(learner)
+    assert len(after) == len(before)
+    draw = next(q["sql"] for q in after if "COUNT" in q["sql"].upper())
+    assert "user_id" in draw  # the count is restricted to this learner's attempts

@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("quizapp.accounts.urls")),
     path("studio/", include("quizapp.studio.urls")),
     path("groups/", include("quizapp.groups.urls")),
+    path("audit/", include("quizapp.audit.urls")),
     path("", include("quizapp.exams.urls")),
     path("admin/", admin.site.urls),
 ]

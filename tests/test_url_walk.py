@@ -76,6 +76,7 @@ EXPECTATIONS = {
     "studio:bank": (BANK_EDITORS, ["GET"], "bank"),
     "studio:bank_settings": (BANK_OWNER, ["GET", "POST"], "bank"),
     "studio:bank_editors": (BANK_OWNER, ["GET", "POST"], "bank"),
+    "studio:bank_audit": (BANK_OWNER, ["GET"], "bank"),
     "studio:question_create": (BANK_EDITORS, ["GET", "POST"], "bank"),
     "studio:question": (BANK_EDITORS, ["GET"], "bank-question"),
     "studio:question_edit": (BANK_EDITORS, ["GET", "POST"], "bank-question"),
@@ -100,6 +101,7 @@ EXPECTATIONS = {
     "groups:settings": (GROUP_OWNER, ["GET", "POST"], "group"),
     "groups:rotate": (GROUP_OWNER, ["POST"], "group"),
     "groups:instructors": (GROUP_OWNER, ["GET", "POST"], "group"),
+    "groups:audit": (GROUP_OWNER, ["GET"], "group"),
     "groups:instructor_remove": (GROUP_OWNER, ["POST"], "group-instructor"),
     "groups:members": (GROUP_TEACHERS, ["GET"], "group"),
     "groups:member": (GROUP_TEACHERS, ["GET", "POST"], "group-member"),
@@ -120,6 +122,7 @@ EXPECTATIONS = {
     "groups:seat_close": (GROUP_TEACHERS, ["POST"], "sitting"),
     "groups:lobby": (GROUP_MEMBER, ["GET"], "sitting"),
     "groups:lobby_poll": (GROUP_MEMBER, ["GET"], "sitting"),
+    "audit:events": (only(), ["GET"], None),  # staff only: none of the six roles is staff
 }
 
 
@@ -204,7 +207,7 @@ def database_fingerprint():
     """Row counts and a digest of every row of the app's own tables (and users)."""
     digest = hashlib.sha256()
     for model in apps.get_models():
-        if model._meta.app_label not in {"accounts", "bank", "exams", "progress", "studio", "study_groups"}:
+        if model._meta.app_label not in {"accounts", "audit", "bank", "exams", "progress", "studio", "study_groups"}:
             continue
         rows = list(model.objects.order_by("pk").values_list())
         digest.update(f"{model._meta.label}:{len(rows)}:{rows!r}".encode())

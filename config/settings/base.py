@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "template_partials",
     "axes",
     "csp",
+    "quizapp.audit",
     "quizapp.accounts",
     "quizapp.bank",
     "quizapp.exams",
@@ -57,6 +58,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "quizapp.accounts.middleware.HtmxLoginRedirectMiddleware",
     "quizapp.accounts.middleware.UserTimeZoneMiddleware",
+    "quizapp.accounts.middleware.AuditContextMiddleware",
     # Last, as django-axes asks, so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]

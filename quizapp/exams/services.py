@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q
 
+from quizapp import audit
 from quizapp.bank.models import Bank, Choice, Domain, Question
 from quizapp.bank.services import LoadReport, bank_export, bank_load
 
@@ -182,6 +183,22 @@ def blueprint_shortfalls(
     return problems
 
 
+# What an instructor can change on the exam form; the audit trail says which of them a save changed.
+BLUEPRINT_AUDITED = (
+    "title",
+    "description",
+    "mode",
+    "question_count",
+    "duration_minutes",
+    "pass_mark_percent",
+    "domain_selection",
+    "domain_weights",
+    "topic_id",
+    "shuffle_options",
+    "is_active",
+)
+
+
 @transaction.atomic
 def blueprint_save(*, bank: Bank, blueprint: ExamBlueprint, slug: str | None = None) -> ExamBlueprint:
     """Save an instructor's exam definition for their bank (the form has checked it can be filled)."""
@@ -196,7 +213,19 @@ def blueprint_save(*, bank: Bank, blueprint: ExamBlueprint, slug: str | None = N
         blueprint.duration_minutes = (
             None if blueprint.mode == ExamBlueprint.Mode.PRACTICE else blueprint.duration_minutes
         )
+    created = not blueprint.pk
+    before = {} if created else audit.snapshot(ExamBlueprint.objects.get(pk=blueprint.pk), BLUEPRINT_AUDITED)
     blueprint.save()
+    changed = audit.changes(blueprint, before, BLUEPRINT_AUDITED)
+    if created or changed:
+        audit.record(
+            "blueprint.save",
+            summary=f"{'Created' if created else 'Changed'} the exam {blueprint.title}"
+            + ("" if created else f": {', '.join(changed)}"),
+            target=blueprint,
+            detail={"created": created, **changed},
+            bank_id=bank.pk,
+        )
     return blueprint
 
 

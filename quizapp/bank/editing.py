@@ -77,7 +77,8 @@ BANK_ACTIONS = {Bank.Status.PUBLISHED: "bank.publish", Bank.Status.DRAFT: "bank.
 
 @transaction.atomic
 def bank_update(*, bank: Bank, title: str, description: str, status: str) -> Bank:
-    before = audit.snapshot(bank, ["title", "description", "status"])
+    # From the database: a ModelForm has already written the new values onto `bank`.
+    before = audit.snapshot(Bank.objects.get(pk=bank.pk), ["title", "description", "status"])
     bank.title, bank.description, bank.status = title, description, status
     bank.save(update_fields=["title", "description", "status", "updated_at"])
     if changed := audit.changes(bank, before, before):

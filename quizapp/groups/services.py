@@ -37,7 +37,7 @@ def group_create(*, owner, name: str, description: str = "") -> StudyGroup:
 
 def group_update(*, group: StudyGroup, **fields) -> StudyGroup:
     allowed = {"name", "description", "joining_open", "leaderboard_enabled"}
-    before = audit.snapshot(group, [name for name in fields if name in allowed])
+    before = audit.snapshot(StudyGroup.objects.get(pk=group.pk), [name for name in fields if name in allowed])
     for name, value in fields.items():
         if name not in allowed:
             raise TypeError(name)
@@ -122,7 +122,8 @@ ACCOMMODATION_FIELDS = ("extra_time_percent", "extra_time_minutes")
 
 def membership_update(*, membership: Membership, **fields) -> Membership:
     allowed = {"extra_time_percent", "extra_time_minutes", "leaderboard_opt_in"}
-    before = audit.snapshot(membership, ACCOMMODATION_FIELDS)
+    # From the database: a ModelForm may have written the new values onto `membership` already.
+    before = audit.snapshot(Membership.objects.get(pk=membership.pk), ACCOMMODATION_FIELDS)
     for name, value in fields.items():
         if name not in allowed:
             raise TypeError(name)
@@ -194,7 +195,7 @@ def assignment_create(*, group: StudyGroup, blueprint, opens_at, closes_at, atte
 
 def assignment_update(*, assignment: Assignment, **fields) -> Assignment:
     allowed = {"opens_at", "closes_at", "attempt_limit", "review_policy"}
-    before = audit.snapshot(assignment, [name for name in fields if name in allowed])
+    before = audit.snapshot(Assignment.objects.get(pk=assignment.pk), [name for name in fields if name in allowed])
     for name, value in fields.items():
         if name not in allowed:
             raise TypeError(name)

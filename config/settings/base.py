@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "quizapp.groups",
     "quizapp.progress",
     "quizapp.studio",
+    "quizapp.privacy",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,7 @@ import random
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -67,6 +68,19 @@ def bank_folder_load(*, path) -> LoadReport:
     """Load a bank folder with the exam catalogue it ships (all-or-nothing across both)."""
     report = bank_load(path=path)
     blueprints_sync(bank=report.bank, definitions=report.exam_definitions)
+    if report.created or report.new_versions or report.retired:  # an unchanged reload (every deploy) is no news
+        audit.record(
+            "import.apply",
+            summary=f"Loaded the bank folder {Path(path).name}: {report}",
+            target=report.bank,
+            detail={
+                "folder": str(path),
+                "created": {"count": len(report.created), "keys": report.created},
+                "updated": {"count": len(report.new_versions), "keys": report.new_versions},
+                "retired": {"count": len(report.retired), "keys": report.retired},
+            },
+            bank_id=report.bank.pk,
+        )
     return report
 
 

@@ -386,3 +386,13 @@ def test_the_audit_pages_make_the_same_queries_for_5_or_120_events(django_assert
     for client, url in urls:
         with django_assert_max_num_queries(12):
             client.get(url, {"page": "2"})
+
+
+def test_loading_a_bank_folder_records_one_import_only_when_something_changed():
+    trail = Trail()
+    call_command("load_bank", stdout=StringIO())
+    event = trail.one("import.apply")
+    assert event.actor is None and event.actor_name.startswith("manage.py (") and event.ip is None
+    assert event.bank_id == Bank.objects.get(slug="dop-c02").pk and event.detail["created"]["count"] > 100
+    call_command("load_bank", stdout=StringIO())  # every deploy reloads it: unchanged, so no news
+    assert trail.new() == []

@@ -22,7 +22,10 @@ def record(
 ) -> AuditEvent:
     """Store who (from the request or command under way) did `action` to `target`, with `detail` of what changed.
 
-    Call it inside the service's transaction, so the event exists exactly when the change does.
+    Call it inside the service's transaction, so the event exists exactly when the change does. An event about a
+    person (a member removed, a role granted, minutes given) has that person's user as its `target`, and names
+    people only in `summary`, never in `detail`: that is how an account deletion finds and rewrites every event
+    that names them (AuditEventQuerySet.erase_person).
     """
     actor = current()
     user = actor.user if actor.user is not None and actor.user.is_authenticated else None

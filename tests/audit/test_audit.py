@@ -344,6 +344,7 @@ def test_a_bank_owner_reads_only_their_banks_events_and_a_group_owner_only_their
 
 def test_staff_read_every_event_and_filter_by_action(two_of_each):
     staff = client_for(UserFactory(username="sam", is_staff=True))
+    assert reverse("audit:events") in staff.get(reverse("studio:home")).content.decode()
     page = staff.get(reverse("audit:events")).content.decode()
     assert "SECRET-BANK" in page and "SECRET-GROUP" in page and "My cohort" in page
     page = staff.get(reverse("audit:events"), {"action": "group"}).content.decode()

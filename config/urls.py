@@ -7,8 +7,10 @@ urlpatterns = [
     path("", progress_views.home, name="home"),
     path("history/", progress_views.history, name="history"),
     path("accounts/", include("quizapp.accounts.urls")),
+    path("accounts/", include("quizapp.privacy.urls")),
     path("studio/", include("quizapp.studio.urls")),
     path("groups/", include("quizapp.groups.urls")),
+    path("audit/", include("quizapp.audit.urls")),
     path("", include("quizapp.exams.urls")),
     path("admin/", admin.site.urls),
 ]

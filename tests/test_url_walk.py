@@ -55,6 +55,9 @@ EXPECTATIONS = {
     "accounts:password_change": (SIGNED_IN, ["GET", "POST"], None),
     "accounts:settings": (SIGNED_IN, ["GET", "POST"], None),
     "accounts:password_change_done": (SIGNED_IN, ["GET"], None),
+    "privacy:data": (SIGNED_IN, ["GET"], None),
+    "privacy:download": (SIGNED_IN, ["GET"], None),
+    "privacy:delete": (SIGNED_IN, ["GET", "POST"], None),
     "accounts:password_reset": (PUBLIC, ["GET"], None),
     "accounts:password_reset_done": (PUBLIC, ["GET"], None),
     "accounts:password_reset_confirm": (PUBLIC, ["GET"], "reset"),
@@ -77,6 +80,7 @@ EXPECTATIONS = {
     "studio:bank": (BANK_EDITORS, ["GET"], "bank"),
     "studio:bank_settings": (BANK_OWNER, ["GET", "POST"], "bank"),
     "studio:bank_editors": (BANK_OWNER, ["GET", "POST"], "bank"),
+    "studio:bank_audit": (BANK_OWNER, ["GET"], "bank"),
     "studio:question_create": (BANK_EDITORS, ["GET", "POST"], "bank"),
     "studio:question": (BANK_EDITORS, ["GET"], "bank-question"),
     "studio:question_edit": (BANK_EDITORS, ["GET", "POST"], "bank-question"),
@@ -101,6 +105,7 @@ EXPECTATIONS = {
     "groups:settings": (GROUP_OWNER, ["GET", "POST"], "group"),
     "groups:rotate": (GROUP_OWNER, ["POST"], "group"),
     "groups:instructors": (GROUP_OWNER, ["GET", "POST"], "group"),
+    "groups:audit": (GROUP_OWNER, ["GET"], "group"),
     "groups:instructor_remove": (GROUP_OWNER, ["POST"], "group-instructor"),
     "groups:members": (GROUP_TEACHERS, ["GET"], "group"),
     "groups:member": (GROUP_TEACHERS, ["GET", "POST"], "group-member"),
@@ -121,6 +126,7 @@ EXPECTATIONS = {
     "groups:seat_close": (GROUP_TEACHERS, ["POST"], "sitting"),
     "groups:lobby": (GROUP_MEMBER, ["GET"], "sitting"),
     "groups:lobby_poll": (GROUP_MEMBER, ["GET"], "sitting"),
+    "audit:events": (only(), ["GET"], None),  # staff only: none of the six roles is staff
 }
 
 
@@ -205,7 +211,7 @@ def database_fingerprint():
     """Row counts and a digest of every row of the app's own tables (and users)."""
     digest = hashlib.sha256()
     for model in apps.get_models():
-        if model._meta.app_label not in {"accounts", "bank", "exams", "progress", "studio", "study_groups"}:
+        if model._meta.app_label not in {"accounts", "audit", "bank", "exams", "progress", "studio", "study_groups"}:
             continue
         rows = list(model.objects.order_by("pk").values_list())
         digest.update(f"{model._meta.label}:{len(rows)}:{rows!r}".encode())

@@ -35,12 +35,14 @@ INSTALLED_APPS = [
     "template_partials",
     "axes",
     "csp",
+    "quizapp.audit",
     "quizapp.accounts",
     "quizapp.bank",
     "quizapp.exams",
     "quizapp.groups",
     "quizapp.progress",
     "quizapp.studio",
+    "quizapp.privacy",
 ]
 
 MIDDLEWARE = [
@@ -58,6 +60,7 @@ MIDDLEWARE = [
     "quizapp.accounts.middleware.HtmxLoginRedirectMiddleware",
     "quizapp.accounts.middleware.UserTimeZoneMiddleware",
     "quizapp.accounts.middleware.SessionIdleExpiryMiddleware",
+    "quizapp.accounts.middleware.AuditContextMiddleware",
     # Last, as django-axes asks, so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]

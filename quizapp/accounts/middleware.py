@@ -7,6 +7,10 @@ from django.shortcuts import resolve_url
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
+from quizapp import audit
+
+from .client import client_ip
+
 
 class HtmxLoginRedirectMiddleware:
     """Send an HTMX request whose session has ended to the login page as a full navigation.
@@ -85,3 +89,18 @@ def mark_session_renewed(sender, request, user, **kwargs):
     """Logging in saves the session anyway: start the renewal clock there, so the next request writes nothing."""
     if getattr(request, "session", None) is not None:
         request.session[RENEWED_KEY] = int(time.time())
+
+
+class AuditContextMiddleware:
+    """Make the request's user and client address the actor of every audit event the view records.
+
+    It lives here rather than in quizapp.audit so that the audit app stays below accounts and imports nothing of
+    ours: accounts itself records role grants and account deletions.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with audit.acting(user=getattr(request, "user", None), ip=client_ip(request)):
+            return self.get_response(request)

@@ -1,5 +1,7 @@
 from django.db import transaction
 
+from quizapp import audit
+
 from .models import User
 
 
@@ -20,4 +22,21 @@ def user_settings_save(*, user: User, time_zone: str, extra_time_percent: int, e
     user.extra_time_minutes = extra_time_minutes
     user.full_clean(exclude=["password"])
     user.save(update_fields=["time_zone", "extra_time_percent", "extra_time_minutes"])
+    return user
+
+
+@transaction.atomic
+def user_set_role(*, user: User, role: str) -> User:
+    """Grant or revoke the instructor role (banks and groups of their own), on the audit trail."""
+    old = user.role
+    user.role = role
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["role"])
+    if old != role:
+        audit.record(
+            "role.grant",
+            summary=f"{user.username} is now {user.get_role_display().lower()} (was {old})",
+            target=user,
+            detail={"role": [old, role]},
+        )
     return user

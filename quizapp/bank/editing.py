@@ -16,6 +16,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 
+from quizapp import audit
 from quizapp.accounts.models import User
 
 from . import bankfile
@@ -67,12 +68,24 @@ def bank_create(*, owner: User, title: str, description: str = "") -> Bank:
         Topic(bank=bank, slug=t["slug"], name=t["name"], min_questions=t.get("min_questions", 0))
         for t in meta["topics"]
     )
+    audit.record("bank.create", summary=f"Created the bank {bank.title}", target=bank, bank_id=bank.pk)
     return bank
 
 
+BANK_ACTIONS = {Bank.Status.PUBLISHED: "bank.publish", Bank.Status.DRAFT: "bank.unpublish"}
+
+
+@transaction.atomic
 def bank_update(*, bank: Bank, title: str, description: str, status: str) -> Bank:
+    # From the database: a ModelForm has already written the new values onto `bank`.
+    before = audit.snapshot(Bank.objects.get(pk=bank.pk), ["title", "description", "status"])
     bank.title, bank.description, bank.status = title, description, status
     bank.save(update_fields=["title", "description", "status", "updated_at"])
+    if changed := audit.changes(bank, before, before):
+        action = BANK_ACTIONS[status] if "status" in changed else "bank.edit"
+        audit.record(
+            action, summary=f"{bank.title}: {', '.join(changed)} changed", target=bank, detail=changed, bank_id=bank.pk
+        )
     return bank
 
 
@@ -85,12 +98,21 @@ def bank_add_editor(*, bank: Bank, username: str) -> User:
         raise EditRefused(f"{user.username} is not an instructor; staff can grant the role.")
     if user.pk == bank.owner_id:
         raise EditRefused(f"{user.username} owns this bank already.")
-    bank.editors.add(user)
+    with transaction.atomic():
+        bank.editors.add(user)
+        audit.record("bank.editor_add", summary=f"{user.username} may edit {bank.title}", target=user, bank_id=bank.pk)
     return user
 
 
+@transaction.atomic
 def bank_remove_editor(*, bank: Bank, user_id: int) -> None:
-    bank.editors.remove(user_id)
+    user = bank.editors.filter(pk=user_id).first()
+    if user is None:
+        return
+    bank.editors.remove(user)
+    audit.record(
+        "bank.editor_remove", summary=f"{user.username} no longer edits {bank.title}", target=user, bank_id=bank.pk
+    )
 
 
 # --- Questions ------------------------------------------------------------------------------------------------
@@ -138,14 +160,18 @@ def new_question_key(bank: Bank, stem: str) -> str:
 
 
 @transaction.atomic
-def question_save(*, bank: Bank, data: QuestionData, question: Question | None = None) -> Question:
+def question_save(
+    *, bank: Bank, data: QuestionData, question: Question | None = None, audited: bool = True
+) -> Question:
     """Create a question (a draft) or save an edit; changed content becomes a new version.
 
     Versions are frozen: attempts point at the version they drew, so an edit never touches a past attempt, its
-    review or its score. An unchanged save writes nothing.
+    review or its score. An unchanged save writes nothing. An import records one event for the whole file
+    (`audited=False` here).
     """
     file_dict = data.as_file_dict()
     digest = content_hash(file_dict)
+    created = question is None
     if question is None:
         question = Question.objects.create(bank=bank, key=data.key, status=Question.Status.DRAFT)
     current = question.current_version
@@ -170,6 +196,15 @@ def question_save(*, bank: Bank, data: QuestionData, question: Question | None =
     )
     question.current_version = version
     question.save(update_fields=["current_version"])
+    if audited:
+        old = current.number if current else None
+        audit.record(
+            "question.create" if created else "question.edit",
+            summary=f"{question.key}: {'created' if created else f'version {old} → {version.number}'}",
+            target=question,
+            detail={"version": [old, version.number]},
+            bank_id=bank.pk,
+        )
     return question
 
 
@@ -180,14 +215,24 @@ STATUS_CHANGES = {
 }
 
 
-def question_set_status(*, question: Question, status: str) -> Question:
+@transaction.atomic
+def question_set_status(*, question: Question, status: str, audited: bool = True) -> Question:
     """Draft → published → retired (and back to published); only published questions enter new attempts."""
     if status not in STATUS_CHANGES.get(question.status, set()):
         raise EditRefused(f"A {question.get_status_display().lower()} question cannot become {status}.")
     if status == Question.Status.PUBLISHED and question.current_version is None:
         raise EditRefused("Write the question before publishing it.")
-    question.status = status
+    old, question.status = question.status, status
     question.save(update_fields=["status"])
+    if audited:
+        action = "question.retire" if status == Question.Status.RETIRED else "question.publish"
+        audit.record(
+            action,
+            summary=f"{question.key}: {old} → {status}",
+            target=question,
+            detail={"status": [old, status]},
+            bank_id=question.bank_id,
+        )
     return question
 
 
@@ -242,10 +287,19 @@ def report_create(*, version: QuestionVersion, reporter: User, kind: str, text: 
     return QuestionReport.objects.create(version=version, reporter=reporter, kind=kind, text=text.strip())
 
 
+@transaction.atomic
 def report_close(*, report: QuestionReport, by: User, status: str, reply: str, now) -> QuestionReport:
     """Resolve or dismiss a report with a reply the learner sees on their dashboard."""
     if status not in (QuestionReport.Status.RESOLVED, QuestionReport.Status.DISMISSED):
         raise EditRefused("Choose resolve or dismiss.")
     report.status, report.reply, report.replied_by, report.closed_at = status, reply.strip(), by, now
     report.save(update_fields=["status", "reply", "replied_by", "closed_at"])
+    question = report.version.question
+    audit.record(
+        "report.close",
+        summary=f"Report on {question.key} {status}",
+        target=report,
+        detail={"status": ["open", status]},
+        bank_id=question.bank_id,
+    )
     return report

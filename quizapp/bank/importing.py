@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from quizapp import audit
+
 from . import bankfile, formats
 from .editing import QuestionData, question_save, question_set_status
 from .models import Bank, Question
@@ -146,7 +148,9 @@ def _version_as_file_dict(version) -> dict:
 
 
 @transaction.atomic
-def import_apply(*, bank: Bank, result: formats.ParseResult, publish: bool = True) -> ImportPreview:
+def import_apply(
+    *, bank: Bank, result: formats.ParseResult, publish: bool = True, file_name: str = ""
+) -> ImportPreview:
     """Import every question of `result` into `bank` in one transaction, or raise ImportRefused and write nothing.
 
     New and changed questions are published when `publish` is set and they meet every authoring rule; the others
@@ -180,9 +184,23 @@ def import_apply(*, bank: Bank, result: formats.ParseResult, publish: bool = Tru
             explanation=str(question.get("explanation", "")),
             references=list(question.get("references") or []),
         )
-        saved = question_save(bank=bank, data=data, question=existing.get(planned.key))
+        saved = question_save(bank=bank, data=data, question=existing.get(planned.key), audited=False)
         if publish and not planned.draft_reasons and saved.status != Question.Status.PUBLISHED:
-            question_set_status(question=saved, status=Question.Status.PUBLISHED)
+            question_set_status(question=saved, status=Question.Status.PUBLISHED, audited=False)
+    audit.record(
+        "import.apply",
+        summary=f"Imported {file_name or 'a file'}: {len(preview.created)} new, {len(preview.updated)} updated",
+        target=bank,
+        detail={
+            "file": file_name,
+            "publish": publish,
+            # Lists of keys sit inside a dict: a bare two-item list reads as [old, new] on the trail's pages.
+            "created": {"count": len(preview.created), "keys": [p.key for p in preview.created]},
+            "updated": {"count": len(preview.updated), "keys": [p.key for p in preview.updated]},
+            "unchanged": len(preview.unchanged),
+        },
+        bank_id=bank.pk,
+    )
     return preview
 
 

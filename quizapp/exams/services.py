@@ -6,12 +6,14 @@ import random
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q
 
+from quizapp import audit
 from quizapp.bank.models import Bank, Choice, Domain, Question
 from quizapp.bank.services import LoadReport, bank_export, bank_load
 
@@ -67,6 +69,19 @@ def bank_folder_load(*, path) -> LoadReport:
     """Load a bank folder with the exam catalogue it ships (all-or-nothing across both)."""
     report = bank_load(path=path)
     blueprints_sync(bank=report.bank, definitions=report.exam_definitions)
+    if report.created or report.new_versions or report.retired:  # an unchanged reload (every deploy) is no news
+        audit.record(
+            "import.apply",
+            summary=f"Loaded the bank folder {Path(path).name}: {report}",
+            target=report.bank,
+            detail={
+                "folder": str(path),
+                "created": {"count": len(report.created), "keys": report.created},
+                "updated": {"count": len(report.new_versions), "keys": report.new_versions},
+                "retired": {"count": len(report.retired), "keys": report.retired},
+            },
+            bank_id=report.bank.pk,
+        )
     return report
 
 
@@ -190,6 +205,22 @@ def blueprint_shortfalls(
     return problems
 
 
+# What an instructor can change on the exam form; the audit trail says which of them a save changed.
+BLUEPRINT_AUDITED = (
+    "title",
+    "description",
+    "mode",
+    "question_count",
+    "duration_minutes",
+    "pass_mark_percent",
+    "domain_selection",
+    "domain_weights",
+    "topic_id",
+    "shuffle_options",
+    "is_active",
+)
+
+
 @transaction.atomic
 def blueprint_save(*, bank: Bank, blueprint: ExamBlueprint, slug: str | None = None) -> ExamBlueprint:
     """Save an instructor's exam definition for their bank (the form has checked it can be filled)."""
@@ -204,7 +235,19 @@ def blueprint_save(*, bank: Bank, blueprint: ExamBlueprint, slug: str | None = N
         blueprint.duration_minutes = (
             None if blueprint.mode == ExamBlueprint.Mode.PRACTICE else blueprint.duration_minutes
         )
+    created = not blueprint.pk
+    before = {} if created else audit.snapshot(ExamBlueprint.objects.get(pk=blueprint.pk), BLUEPRINT_AUDITED)
     blueprint.save()
+    changed = audit.changes(blueprint, before, BLUEPRINT_AUDITED)
+    if created or changed:
+        audit.record(
+            "blueprint.save",
+            summary=f"{'Created' if created else 'Changed'} the exam {blueprint.title}"
+            + ("" if created else f": {', '.join(changed)}"),
+            target=blueprint,
+            detail={"created": created, **changed},
+            bank_id=bank.pk,
+        )
     return blueprint
 
 

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from quizapp import audit
 from quizapp.exams import services as exam_services
 from quizapp.exams.access import AccessRules, AttemptLimit, ClosesAt, Duration, OpensAt, SharedStart
 from quizapp.exams.models import Attempt
@@ -26,7 +27,9 @@ def group_create(*, owner, name: str, description: str = "") -> StudyGroup:
     for _ in range(5):  # a join code is random: on the rare clash, draw another
         try:
             with transaction.atomic():
-                return StudyGroup.objects.create(owner=owner, name=name.strip(), description=description.strip())
+                group = StudyGroup.objects.create(owner=owner, name=name.strip(), description=description.strip())
+                audit.record("group.create", summary=f"Created the group {group.name}", target=group, group_id=group.pk)
+                return group
         except IntegrityError:
             continue
     raise GroupError("Could not create a unique join code; please try again.")
@@ -34,11 +37,21 @@ def group_create(*, owner, name: str, description: str = "") -> StudyGroup:
 
 def group_update(*, group: StudyGroup, **fields) -> StudyGroup:
     allowed = {"name", "description", "joining_open", "leaderboard_enabled"}
+    before = audit.snapshot(StudyGroup.objects.get(pk=group.pk), [name for name in fields if name in allowed])
     for name, value in fields.items():
         if name not in allowed:
             raise TypeError(name)
         setattr(group, name, value.strip() if isinstance(value, str) else value)
-    group.save(update_fields=list(fields))
+    with transaction.atomic():
+        group.save(update_fields=list(fields))
+        if changed := audit.changes(group, before, fields):
+            audit.record(
+                "group.edit",
+                summary=f"{group.name}: {', '.join(changed)} changed",
+                target=group,
+                detail=changed,
+                group_id=group.pk,
+            )
     return group
 
 
@@ -49,6 +62,9 @@ def group_rotate_join_code(*, group: StudyGroup) -> StudyGroup:
             with transaction.atomic():
                 group.join_code = new_join_code()
                 group.save(update_fields=["join_code"])
+                audit.record(
+                    "group.rotate_code", summary=f"{group.name}: new join code", target=group, group_id=group.pk
+                )
                 return group
         except IntegrityError:
             continue
@@ -57,8 +73,10 @@ def group_rotate_join_code(*, group: StudyGroup) -> StudyGroup:
 
 def group_rotate_invite(*, group: StudyGroup) -> StudyGroup:
     """A new invite link: the old link admits no one from now on."""
-    group.invite_token = new_invite_token()
-    group.save(update_fields=["invite_token"])
+    with transaction.atomic():
+        group.invite_token = new_invite_token()
+        group.save(update_fields=["invite_token"])
+        audit.record("group.rotate_invite", summary=f"{group.name}: new invite link", target=group, group_id=group.pk)
     return group
 
 
@@ -77,24 +95,52 @@ def group_join(*, user, group: StudyGroup) -> Membership:
         raise GroupError("This group is not taking new members. Ask your instructor.")
     try:
         with transaction.atomic():
-            return Membership.objects.create(group=group, user=user)
+            membership = Membership.objects.create(group=group, user=user)
+            audit.record("group.member_join", summary=f"{user.username} joined", target=user, group_id=group.pk)
+            return membership
     except IntegrityError:  # a double click: the other request joined first
         return Membership.objects.get(group=group, user=user)
 
 
+@transaction.atomic
 def membership_leave(*, membership: Membership) -> None:
-    """A member leaves (or is removed): their attempts stay theirs, in their own history."""
+    """A member leaves (or is removed): their attempts stay theirs, in their own history.
+
+    Who did it decides the event: the member themselves left, anyone else (a teacher) removed them.
+    """
+    user, group_id = membership.user, membership.group_id
     membership.delete()
+    actor = audit.context.current().user
+    if actor is not None and actor.is_authenticated and actor.pk == user.pk:
+        audit.record("group.member_leave", summary=f"{user.username} left", target=user, group_id=group_id)
+    else:
+        audit.record("group.member_remove", summary=f"{user.username} removed", target=user, group_id=group_id)
+
+
+ACCOMMODATION_FIELDS = ("extra_time_percent", "extra_time_minutes")
 
 
 def membership_update(*, membership: Membership, **fields) -> Membership:
     allowed = {"extra_time_percent", "extra_time_minutes", "leaderboard_opt_in"}
+    # From the database: a ModelForm may have written the new values onto `membership` already.
+    before = audit.snapshot(Membership.objects.get(pk=membership.pk), ACCOMMODATION_FIELDS)
     for name, value in fields.items():
         if name not in allowed:
             raise TypeError(name)
         setattr(membership, name, value)
     membership.full_clean()
-    membership.save(update_fields=list(fields))
+    with transaction.atomic():
+        membership.save(update_fields=list(fields))
+        # The member's own leaderboard choice is theirs to make; what a teacher grants is on the trail.
+        if changed := audit.changes(membership, before, ACCOMMODATION_FIELDS):
+            said = " ".join(f"{name} {old} → {new}" for name, (old, new) in changed.items())
+            audit.record(
+                "group.accommodation",
+                summary=f"{membership.user.username}: {said}",
+                target=membership.user,
+                detail=changed,
+                group_id=membership.group_id,
+            )
     return membership
 
 
@@ -107,13 +153,25 @@ def co_instructor_add(*, group: StudyGroup, username: str):
         raise GroupError(f"{user.username} is not an instructor. Site staff can make them one.")
     if user.pk == group.owner_id:
         raise GroupError("The owner already teaches this group.")
-    Membership.objects.filter(group=group, user=user).delete()  # a teacher is not also a member
-    group.instructors.add(user)
+    with transaction.atomic():
+        was_member = Membership.objects.filter(group=group, user=user).delete()[0] > 0  # a teacher is not a member
+        group.instructors.add(user)
+        audit.record(
+            "group.co_instructor_add",
+            summary=f"{user.username} co-instructs {group.name}",
+            target=user,
+            detail={"was_member": was_member},
+            group_id=group.pk,
+        )
     return user
 
 
+@transaction.atomic
 def co_instructor_remove(*, group: StudyGroup, user) -> None:
     group.instructors.remove(user)
+    audit.record(
+        "group.co_instructor_remove", summary=f"{user.username} no longer co-instructs", target=user, group_id=group.pk
+    )
 
 
 # --- Assignments ----------------------------------------------------------------------------------------------
@@ -122,25 +180,38 @@ def co_instructor_remove(*, group: StudyGroup, user) -> None:
 def assignment_create(*, group: StudyGroup, blueprint, opens_at, closes_at, attempt_limit, review_policy):
     if closes_at <= opens_at:
         raise GroupError("The closing time must come after the opening time.")
-    return Assignment.objects.create(
-        group=group,
-        blueprint=blueprint,
-        opens_at=opens_at,
-        closes_at=closes_at,
-        attempt_limit=attempt_limit,
-        review_policy=review_policy,
-    )
+    with transaction.atomic():
+        assignment = Assignment.objects.create(
+            group=group,
+            blueprint=blueprint,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            attempt_limit=attempt_limit,
+            review_policy=review_policy,
+        )
+        audit.record("assignment.create", summary=f"Assigned {blueprint}", target=assignment, group_id=group.pk)
+    return assignment
 
 
 def assignment_update(*, assignment: Assignment, **fields) -> Assignment:
     allowed = {"opens_at", "closes_at", "attempt_limit", "review_policy"}
+    before = audit.snapshot(Assignment.objects.get(pk=assignment.pk), [name for name in fields if name in allowed])
     for name, value in fields.items():
         if name not in allowed:
             raise TypeError(name)
         setattr(assignment, name, value)
     if assignment.closes_at <= assignment.opens_at:
         raise GroupError("The closing time must come after the opening time.")
-    assignment.save(update_fields=list(fields))
+    with transaction.atomic():
+        assignment.save(update_fields=list(fields))
+        if changed := audit.changes(assignment, before, fields):
+            audit.record(
+                "assignment.edit",
+                summary=f"{assignment.blueprint}: {', '.join(changed)} changed",
+                target=assignment,
+                detail=changed,
+                group_id=assignment.group_id,
+            )
     return assignment
 
 
@@ -214,7 +285,14 @@ def sitting_open(*, assignment: Assignment, now: datetime) -> Sitting:
         raise GroupError("A sitting can only be opened while the assignment is open.")
     try:
         with transaction.atomic():
-            return Sitting.objects.create(assignment=assignment, opened_at=now)
+            sitting = Sitting.objects.create(assignment=assignment, opened_at=now)
+            audit.record(
+                "sitting.open",
+                summary=f"Lobby opened for {assignment.blueprint}",
+                target=sitting,
+                group_id=assignment.group_id,
+            )
+            return sitting
     except IntegrityError:
         raise GroupError("A sitting of this assignment is already open.") from None
 
@@ -246,6 +324,13 @@ def sitting_start(*, sitting: Sitting, now: datetime) -> Sitting:
         sitting.state, sitting.started_at = Sitting.State.RUNNING, now
         sitting.version = F("version") + 1
         sitting.save(update_fields=["state", "started_at", "version"])
+        audit.record(
+            "sitting.start",
+            summary=f"Sitting of {sitting.assignment.blueprint} started",
+            target=sitting,
+            detail={"started_at": now, "seats": sitting.seats.count()},
+            group_id=sitting.assignment.group_id,
+        )
     sitting.refresh_from_db()
     return sitting
 
@@ -273,26 +358,47 @@ def seat_extend(*, seat: Seat, minutes: int, now: datetime) -> Seat:
         seat = Seat.objects.select_for_update(of=("self",)).select_related("sitting", "attempt", "user").get(pk=seat.pk)
         if not seat.sitting.is_live:
             raise GroupError("This sitting has ended.")
+        old_extra = seat.extra_minutes
         seat.extra_minutes += minutes
         seat.save(update_fields=["extra_minutes"])
         attempt = seat.attempt
+        deadline = None
         if attempt is not None and attempt.is_open and attempt.deadline:
+            deadline = [attempt.deadline, attempt.deadline + timedelta(minutes=minutes)]
             try:
-                exam_services.attempt_set_deadline(
-                    attempt_id=attempt.pk, deadline=attempt.deadline + timedelta(minutes=minutes), now=now
-                )
+                exam_services.attempt_set_deadline(attempt_id=attempt.pk, deadline=deadline[1], now=now)
             except exam_services.AttemptClosed:
                 raise GroupError(f"{seat.user.username} has already finished.") from None
+        audit.record(
+            "seat.extend",
+            summary=f"{seat.user.username}: +{minutes} min",
+            target=seat.user,
+            detail={
+                "minutes": minutes,
+                "extra_minutes": [old_extra, seat.extra_minutes],
+                "deadline": deadline,
+                "sitting": seat.sitting_id,
+            },
+            group_id=seat.sitting.assignment.group_id,
+        )
     _bump(seat.sitting)
     return seat
 
 
+@transaction.atomic
 def seat_close(*, seat: Seat, now: datetime) -> Attempt | None:
     """Close one member's attempt now: their saved answers are graded."""
     attempt = seat.attempt
     if attempt is None or not attempt.is_open:
         raise GroupError(f"{seat.user.username} has no attempt running.")
     attempt = exam_services.attempt_finish(attempt_id=attempt.pk, now=now, reason=Attempt.FinishReason.CLOSED)
+    audit.record(
+        "seat.close",
+        summary=f"{seat.user.username}: attempt closed",
+        target=seat.user,
+        detail={"attempt": str(attempt.pk), "sitting": seat.sitting_id, "correct_count": attempt.correct_count},
+        group_id=seat.sitting.assignment.group_id,
+    )
     _bump(seat.sitting)
     return attempt
 
@@ -306,8 +412,17 @@ def sitting_end(*, sitting: Sitting, now: datetime) -> Sitting:
         sitting.state, sitting.ended_at = Sitting.State.ENDED, now
         sitting.version = F("version") + 1
         sitting.save(update_fields=["state", "ended_at", "version"])
-    open_ids = Attempt.objects.open().filter(pk__in=sitting.seats.values("attempt_id")).values_list("pk", flat=True)
-    for attempt_id in list(open_ids):
+        open_ids = list(
+            Attempt.objects.open().filter(pk__in=sitting.seats.values("attempt_id")).values_list("pk", flat=True)
+        )
+        audit.record(
+            "sitting.end",
+            summary=f"Sitting of {sitting.assignment.blueprint} ended",
+            target=sitting,
+            detail={"ended_at": now, "attempts_closed": len(open_ids)},
+            group_id=sitting.assignment.group_id,
+        )
+    for attempt_id in open_ids:
         exam_services.attempt_finish(attempt_id=attempt_id, now=now, reason=Attempt.FinishReason.CLOSED)
     sitting.refresh_from_db()
     return sitting

@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:group_id>/settings/", views.settings_view, name="settings"),
     path("<int:group_id>/settings/rotate/", views.rotate, name="rotate"),
     path("<int:group_id>/instructors/", views.instructors, name="instructors"),
+    path("<int:group_id>/audit/", views.audit_trail, name="audit"),
     path("<int:group_id>/instructors/<int:user_id>/remove/", views.instructor_remove, name="instructor_remove"),
     path("<int:group_id>/members/", views.members, name="members"),
     path("<int:group_id>/members/<int:user_id>/", views.member, name="member"),

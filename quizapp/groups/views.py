@@ -12,6 +12,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
+from quizapp.audit.models import AuditEvent
+from quizapp.audit.queries import page_context
 from quizapp.exams.services import StartRefused
 
 from . import queries, services
@@ -235,6 +237,15 @@ def instructor_remove(request, group_id, user_id):
     services.co_instructor_remove(group=group, user=user)
     messages.success(request, f"{user.username} no longer co-instructs this group.")
     return redirect("groups:instructors", group.pk)
+
+
+@login_required
+@require_safe
+def audit_trail(request, group_id):
+    """The group's part of the audit trail, for its owner."""
+    group = owned_group(request, group_id)
+    context = {"group": group, **page_context(request, queryset=AuditEvent.objects.filter(group_id=group.pk))}
+    return render(request, "groups/audit.html", context)
 
 
 # --- Members, as their instructors see them -------------------------------------------------------------------

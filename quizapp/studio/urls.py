@@ -10,6 +10,7 @@ urlpatterns = [
     path("banks/<slug:slug>/", views.bank_detail, name="bank"),
     path("banks/<slug:slug>/settings/", views.bank_settings, name="bank_settings"),
     path("banks/<slug:slug>/editors/", views.bank_editors, name="bank_editors"),
+    path("banks/<slug:slug>/audit/", views.bank_audit, name="bank_audit"),
     path("banks/<slug:slug>/questions/new/", views.question_edit, name="question_create"),
     path("banks/<slug:slug>/questions/<str:key>/", views.question_detail, name="question"),
     path("banks/<slug:slug>/questions/<str:key>/edit/", views.question_edit, name="question_edit"),

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from quizapp.audit.models import AuditEvent
+from quizapp.audit.queries import page_context
 from quizapp.bank import editing, formats, importing
 from quizapp.bank.models import Bank, ImportDraft, Question, QuestionReport, QuestionVersion
 from quizapp.exams import item_analysis, services
@@ -147,6 +149,15 @@ def bank_editors(request, slug):
             messages.success(request, f"{user.username} can now edit this bank.")
             return redirect("studio:bank_editors", bank.slug)
     return render(request, "studio/bank_editors.html", {"bank": bank, "form": form, "editors": bank.editors.all()})
+
+
+@instructor_required
+@require_safe
+def bank_audit(request, slug):
+    """The bank's part of the audit trail, for its owner (staff for an ownerless bank)."""
+    bank = managed_bank(request, slug)
+    context = {"bank": bank, **page_context(request, queryset=AuditEvent.objects.filter(bank_id=bank.pk))}
+    return render(request, "studio/bank_audit.html", context)
 
 
 # --- Questions --------------------------------------------------------------------------------------------------
@@ -460,7 +471,7 @@ def import_preview(request, slug, draft_id):
     preview = importing.import_preview(bank=bank, result=result) if result is not None else None
     if request.method == "POST" and preview is not None and preview.ok:
         try:
-            importing.import_apply(bank=bank, result=result, publish=draft.publish)
+            importing.import_apply(bank=bank, result=result, publish=draft.publish, file_name=draft.file_name)
         except importing.ImportRefused as error:
             preview = error.preview
         else:

@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from quizapp import audit
 from quizapp.accounts.models import User
+from quizapp.accounts.services import user_set_role
 
 
 class Command(BaseCommand):
@@ -14,6 +16,6 @@ class Command(BaseCommand):
         user = User.objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"No account is called {username!r}.")
-        user.role = User.Role.LEARNER if revoke else User.Role.INSTRUCTOR
-        user.save(update_fields=["role"])
+        with audit.acting_as_command():
+            user_set_role(user=user, role=User.Role.LEARNER if revoke else User.Role.INSTRUCTOR)
         self.stdout.write(self.style.SUCCESS(f"{user.username} is now {user.get_role_display().lower()}."))

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from quizapp import audit
 from quizapp.bank import formats
 from quizapp.bank.importing import ImportRefused, import_apply, import_preview, read_upload
 from quizapp.bank.models import Bank
@@ -44,7 +45,8 @@ class Command(BaseCommand):
             self.stdout.write("Dry run: nothing was changed.")
             return
         try:
-            import_apply(bank=target, result=result, publish=not draft)
+            with audit.acting_as_command():
+                import_apply(bank=target, result=result, publish=not draft, file_name=Path(path).name)
         except ImportRefused as error:
             raise CommandError(self.refusal(error.preview.errors)) from error
         self.stdout.write(self.style.SUCCESS(f"Imported into {target.slug}: {preview.summary()}."))

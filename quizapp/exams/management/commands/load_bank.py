@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from quizapp import audit
 from quizapp.bank.services import BankLoadError
 from quizapp.exams.services import bank_folder_load
 
@@ -19,7 +20,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, **options):
         try:
-            report = bank_folder_load(path=path)
+            with audit.acting_as_command():
+                report = bank_folder_load(path=path)
         except BankLoadError as error:
             raise CommandError(f"Nothing was loaded. {error}") from error
         self.stdout.write(self.style.SUCCESS(f"Loaded {report}"))

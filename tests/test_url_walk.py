@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from quizapp.bank import editing
-from quizapp.bank.models import Bank, ImportDraft, Question
+from quizapp.bank.models import Bank, ImportDraft, Note, Question
 from quizapp.exams import services
 from tests.factories import UserFactory
 from tests.studio.helpers import domain_one_exam, instructor, new_bank, question_post
@@ -34,6 +34,13 @@ BANK_OWNER = {"anonymous": LOGIN, "learner": NOT_FOUND, "outsider": NOT_FOUND, "
 EXPECTATIONS = {
     "home": (PUBLIC, ["GET"], None),
     "history": (SIGNED_IN, ["GET"], None),
+    "progress:history_csv": (SIGNED_IN, ["GET"], None),
+    "progress:review": (SIGNED_IN, ["GET", "POST"], None),
+    "progress:smart_drill": (SIGNED_IN, ["GET", "POST"], None),
+    "progress:domain_drill": (SIGNED_IN, ["GET", "POST"], "domain"),
+    "progress:topic_drill": (SIGNED_IN, ["GET", "POST"], "topic"),
+    "progress:notes": (SIGNED_IN, ["GET"], None),
+    "progress:note_drill": (SIGNED_IN, ["GET", "POST"], "note"),
     "accounts:signup": ({**PUBLIC}, ["GET"], None),
     "accounts:login": (PUBLIC, ["GET"], None),
     "accounts:logout": (PUBLIC, ["POST"], None),
@@ -111,6 +118,8 @@ def world():
     draft = ImportDraft.objects.create(
         bank=bank, uploaded_by=owner, file_name="q.gift", file_format="gift", content=b"::T::Q{=a ~b ~c ~d}"
     )
+    note = Note.objects.create(bank=bank, key="walk-01", heading="Walk", text="a note", position=1)
+    question.current_version.notes.add(note)
     users = {"learner": learner, "outsider": outsider, "editor": editor, "owner": owner}
     args = {
         None: [],
@@ -125,6 +134,9 @@ def world():
         "bank-blueprint": [bank.slug, blueprint.slug],
         "bank-report": [bank.slug, report.pk],
         "bank-draft": [bank.slug, draft.pk],
+        "domain": [bank.domains.first().pk],
+        "topic": [bank.topics.first().pk],
+        "note": [note.pk],
     }
     return users, args
 

@@ -47,6 +47,10 @@ class Chart:
     desc: str = ""
 
     @property
+    def pass_label_x(self):
+        return self.right + 4
+
+    @property
     def tick_x(self):
         return self.left - 4
 
@@ -72,10 +76,11 @@ def _short_day(moment) -> str:
 
 def score_chart(points, *, pass_mark: int, what: str, url_for=None) -> Chart:
     """Score per attempt in time order, with the pass-mark line; `what` names the series ("timed attempt")."""
-    chart = Chart(width=400, height=220, left=34, top=12, right=390, bottom=190)
-    chart.y_ticks = [(_y(v, chart.top, chart.bottom), f"{v}%") for v in (0, 25, 50, 75, 100)]
+    chart = Chart(width=400, height=220, left=36, top=12, right=356, bottom=190)
+    ticks = sorted({0, 25, 50, 100, pass_mark})
+    chart.y_ticks = [(_y(v, chart.top, chart.bottom), f"{v}%") for v in ticks]
     chart.pass_y = _y(pass_mark, chart.top, chart.bottom)
-    chart.pass_label = f"Pass {pass_mark}%"
+    chart.pass_label = "Pass"  # in the right margin, level with the line; the 75% tick is on the left
     xs = _xs(len(points), chart.left + 8, chart.right - 8)
     for x, point in zip(xs, points, strict=True):
         label = f"{point.title}, {_short_day(point.finished_at)}: {point.percent:g}%"

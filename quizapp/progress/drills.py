@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 from quizapp.bank.models import Bank, Note, Question, Topic
 from quizapp.exams import services as exam_services
 from quizapp.exams.practice_sets import practice_blueprint
+from quizapp.exams.services import allocate_by_weight
 
 from .queries import answered_slots, smoothed
 
@@ -89,9 +90,10 @@ def weighted_sample(items: list[Candidate], k: int, rng: random.Random) -> list[
 def smart_plan(user, bank: Bank, now, *, seed: int, size: int = SMART_SIZE) -> DrillPlan:
     """A short set drawn toward the learner's weakest domains and topics and toward questions not yet seen.
 
-    Each question's weight is (1 - smoothed domain accuracy) × (1 - smoothed topic accuracy) × a boost if never
-    answered (or last answered wrong); an area with no answers counts as 50 %. Seeded, so the start page and the
-    start button draw the same set.
+    The set's questions are first shared out across domains in proportion to the square of each domain's
+    weakness (1 - smoothed accuracy; a domain with no answers counts as 50 %), so the weakest domains get most of
+    the set; within a domain each question is drawn with weight (1 - smoothed topic accuracy) × a boost if never
+    answered (or last answered wrong), without repeats. Seeded, so the start page and Start draw the same set.
     """
     pool = candidates(user, bank, now)
     areas = (
@@ -110,12 +112,21 @@ def smart_plan(user, bank: Bank, now, *, seed: int, size: int = SMART_SIZE) -> D
             counts = bucket.setdefault(key, [0, 0])
             counts[0] += row["correct"]
             counts[1] += row["total"]
+    by_domain: dict[int, list[Candidate]] = {}
     for c in pool:
-        domain_acc = smoothed(*domain_counts.get(c.domain_number, [0, 0]))
         topic_acc = smoothed(*topic_counts.get(c.topic_id, [0, 0]))
         boost = UNSEEN_BOOST if not c.seen else WRONG_BOOST if c.last_correct is False else 1.0
-        c.weight = (1 - domain_acc) * (1 - topic_acc) * boost
-    drawn = weighted_sample(pool, size, random.Random(seed))
+        c.weight = (1 - topic_acc) * boost
+        by_domain.setdefault(c.domain_number, []).append(c)
+    weakness = {n: (1 - smoothed(*domain_counts.get(n, [0, 0]))) ** 2 for n in by_domain}
+    allocation = allocate_by_weight(
+        size, {n: max(1, round(1000 * w)) for n, w in weakness.items()}, {n: len(c) for n, c in by_domain.items()}
+    )
+    rng = random.Random(seed)
+    drawn = []
+    for number in sorted(by_domain):
+        drawn += weighted_sample(by_domain[number], allocation.get(number, 0), rng)
+    rng.shuffle(drawn)
     plan = DrillPlan(version_ids=[c.version_id for c in drawn], unseen=sum(not c.seen for c in drawn))
     names = {c.domain_number: c.domain_name for c in pool}
     counts: dict[int, int] = {}

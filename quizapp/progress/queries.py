@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from quizapp.bank.models import Bank, Domain, Note
@@ -91,15 +92,19 @@ class ScorePoint:
         return self.percent >= self.pass_mark
 
 
-def score_history(user, bank: Bank, *, mode: str, limit: int = SCORE_POINTS) -> list[ScorePoint]:
-    """The learner's latest finished attempts of one mode (timed, or practice drills), oldest first."""
+def score_history(user, bank: Bank, *, limit: int = SCORE_POINTS) -> dict[str, list[ScorePoint]]:
+    """The learner's latest finished attempts per mode (timed; practice drills), oldest first, in one query."""
     rows = (
         Attempt.objects.for_user(user)
         .finished()
-        .filter(blueprint__bank=bank, mode=mode)
-        .order_by("-finished_at")
+        .filter(blueprint__bank=bank)
+        .annotate(
+            latest=Window(RowNumber(), partition_by=[F("mode")], order_by=[F("finished_at").desc(), F("id").desc()])
+        )
+        .filter(latest__lte=limit)
         .values(
             "id",
+            "mode",
             "blueprint__title",
             "chosen_domain__name",
             "context",
@@ -107,21 +112,24 @@ def score_history(user, bank: Bank, *, mode: str, limit: int = SCORE_POINTS) -> 
             "correct_count",
             "question_count",
             "pass_mark_percent",
-        )[:limit]
-    )
-    points = [
-        ScorePoint(
-            attempt_id=str(row["id"]),
-            title=row["blueprint__title"],
-            finished_at=row["finished_at"],
-            correct=row["correct_count"] or 0,
-            total=row["question_count"],
-            pass_mark=row["pass_mark_percent"],
-            detail=row["chosen_domain__name"] or context_label(row["context"]),
         )
-        for row in rows
-    ]
-    return points[::-1]
+    )
+    series: dict[str, list[ScorePoint]] = {mode: [] for mode in ExamBlueprint.Mode.values}
+    for row in rows:
+        series.setdefault(row["mode"], []).append(
+            ScorePoint(
+                attempt_id=str(row["id"]),
+                title=row["blueprint__title"],
+                finished_at=row["finished_at"],
+                correct=row["correct_count"] or 0,
+                total=row["question_count"],
+                pass_mark=row["pass_mark_percent"],
+                detail=row["chosen_domain__name"] or context_label(row["context"]),
+            )
+        )
+    for points in series.values():
+        points.sort(key=lambda p: (p.finished_at, p.attempt_id))
+    return series
 
 
 def context_label(context: str) -> str:
@@ -164,12 +172,11 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def domain_stats(user, bank: Bank, now: datetime, *, weeks: int = TREND_WEEKS) -> list[AreaStat]:
+def domain_stats(user, bank: Bank, now: datetime, *, domains=None, weeks: int = TREND_WEEKS) -> list[AreaStat]:
     """Every domain of the bank with the learner's accuracy overall and per week (last `weeks` weeks)."""
-    domains = {
-        d.pk: AreaStat(kind="domain", id=d.pk, name=d.name, number=d.number)
-        for d in Domain.objects.filter(bank=bank).order_by("number")
-    }
+    if domains is None:
+        domains = Domain.objects.filter(bank=bank).order_by("number")
+    domains = {d.pk: AreaStat(kind="domain", id=d.pk, name=d.name, number=d.number) for d in domains}
     # Grouped by attempt, not by answer: a few rows per attempt, bucketed into the learner's weeks here.
     rows = (
         answered_slots(user, bank, now)

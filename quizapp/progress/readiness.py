@@ -159,12 +159,11 @@ def estimate(domains: list[DomainEvidence], *, scored: int = SCORED_QUESTIONS) -
     return result
 
 
-def readiness(user, bank: Bank, now) -> Readiness:
-    """The learner's readiness for the bank's exam (two queries)."""
-    domains = {
-        d.number: DomainEvidence(number=d.number, name=d.name, weight=d.weight)
-        for d in Domain.objects.filter(bank=bank).order_by("number")
-    }
+def readiness(user, bank: Bank, now, *, domains=None) -> Readiness:
+    """The learner's readiness for the bank's exam (one query, and one for the domains unless given)."""
+    if domains is None:
+        domains = Domain.objects.filter(bank=bank).order_by("number")
+    domains = {d.number: DomainEvidence(number=d.number, name=d.name, weight=d.weight) for d in domains}
     for number, correct in first_exposures(user, bank, now):
         if number in domains:
             domains[number].total += 1

@@ -47,10 +47,11 @@ def dashboard_figures(user, bank, now) -> dict:
     figures = cache.get(key)
     if figures is not None:
         return figures
-    timed = queries.score_history(user, bank, mode=ExamBlueprint.Mode.TIMED)
+    series = queries.score_history(user, bank)
+    timed, drilled = series[ExamBlueprint.Mode.TIMED], series[ExamBlueprint.Mode.PRACTICE]
     pass_mark = timed[-1].pass_mark if timed else 75
-    drilled = queries.score_history(user, bank, mode=ExamBlueprint.Mode.PRACTICE)
-    domains = queries.domain_stats(user, bank, now)
+    bank_domains = list(Domain.objects.filter(bank=bank).order_by("number"))
+    domains = queries.domain_stats(user, bank, now, domains=bank_domains)
     topics = queries.topic_stats(user, bank, now)
     figures = {
         "timed": timed,
@@ -61,7 +62,7 @@ def dashboard_figures(user, bank, now) -> dict:
         "weeks": [start for start, _, _ in domains[0].weekly] if domains else [],
         "weak_domains": queries.weakest(domains, limit=3),
         "weak_topics": queries.weakest(topics, limit=5),
-        "readiness": readiness.readiness(user, bank, now),
+        "readiness": readiness.readiness(user, bank, now, domains=bank_domains),
         "pass_mark": pass_mark,
     }
     cache.set(key, figures, DASHBOARD_CACHE_SECONDS)

@@ -25,7 +25,7 @@ def answered_slots(user, bank: Bank, now: datetime):
     """The learner's answered questions of the bank, in finished attempts whose review is open."""
     return (
         AttemptSlot.objects.filter(
-            attempt__user=user, attempt__state=AttemptState.FINISHED, question_version__domain__bank_id=bank.pk
+            attempt__user=user, attempt__state=AttemptState.FINISHED, attempt__blueprint__bank_id=bank.pk
         )
         .filter(Q(attempt__review_opens_at__isnull=True) | Q(attempt__review_opens_at__lte=now))
         .exclude(selected_choice_ids=[])

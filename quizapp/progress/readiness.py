@@ -79,7 +79,7 @@ def first_exposures(user, bank: Bank, now) -> list[tuple[int, bool]]:
     """(domain number, correct) of each question's first answer by the learner, when that was in a timed attempt."""
     ranked = (
         AttemptSlot.objects.filter(
-            attempt__user=user, attempt__state=AttemptState.FINISHED, question_version__domain__bank_id=bank.pk
+            attempt__user=user, attempt__state=AttemptState.FINISHED, attempt__blueprint__bank_id=bank.pk
         )
         .filter(Q(attempt__review_opens_at__isnull=True) | Q(attempt__review_opens_at__lte=now))
         .exclude(selected_choice_ids=[])

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
@@ -34,26 +35,33 @@ def pick_bank(request, banks):
     return banks[0] if banks else None
 
 
-def dashboard_figures(user, bank, now) -> dict:
-    """The dashboard's figures from finished attempts: computed once per new attempt (and day), then cached.
+def dashboard_figures(user, bank, now) -> str:
+    """The dashboard's charts, weak areas, trends and readiness as HTML: rendered once per new attempt, then cached.
 
     They change only when an attempt of the bank finishes, so the key carries the count and time of the latest
-    finished attempt, the learner's day and time zone (weeks, "today"); the timeout bounds what a review time
-    that opened meanwhile can leave stale.
+    finished attempt, the learner's day and time zone (weeks, dates); the timeout bounds what a review time that
+    opened meanwhile can leave stale.
     """
     version = queries.stats_version(user, bank)
     day, zone = timezone.localdate(now), timezone.get_current_timezone_name()
     key = f"progress:dashboard:{user.pk}:{bank.pk}:{version}:{day}:{zone}"
-    figures = cache.get(key)
-    if figures is not None:
-        return figures
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string("progress/_figures.html", figures(user, bank, now))
+        cache.set(key, html, DASHBOARD_CACHE_SECONDS)
+    return html
+
+
+def figures(user, bank, now) -> dict:
+    """What the dashboard's figures show: six queries, however many attempts."""
     series = queries.score_history(user, bank)
     timed, drilled = series[ExamBlueprint.Mode.TIMED], series[ExamBlueprint.Mode.PRACTICE]
     pass_mark = timed[-1].pass_mark if timed else 75
     bank_domains = list(Domain.objects.filter(bank=bank).order_by("number"))
     domains = queries.domain_stats(user, bank, now, domains=bank_domains)
     topics = queries.topic_stats(user, bank, now)
-    figures = {
+    return {
+        "bank": bank,
         "timed": timed,
         "timed_chart": charts.score_chart(timed, pass_mark=pass_mark, what="timed exam or set"),
         "drills": drilled,
@@ -65,8 +73,6 @@ def dashboard_figures(user, bank, now) -> dict:
         "readiness": readiness.readiness(user, bank, now, domains=bank_domains),
         "pass_mark": pass_mark,
     }
-    cache.set(key, figures, DASHBOARD_CACHE_SECONDS)
-    return figures
 
 
 @require_safe
@@ -89,7 +95,7 @@ def home(request):
         "due_reviews": review.due_cards(user, by=queries.end_of_today(now)).count(),
     }
     if bank is not None:
-        context.update(dashboard_figures(user, bank, now))
+        context["figures_html"] = dashboard_figures(user, bank, now)
     return render(request, "progress/home.html", context)
 
 

@@ -9,10 +9,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from quizapp.bank.models import Note
+from quizapp.exams import services
 from quizapp.exams.models import Attempt
 from quizapp.progress.models import ReviewCard
 
-from .conftest import start_exam
+from .conftest import log_in, start_exam
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -95,3 +96,22 @@ def test_dashboard_review_and_notes_drill(browser, live_server, exam, person):
     assert list(drill.slots.values_list("question_version_id", flat=True)) == [version.pk]
     assert errors == []
     context.close()
+
+
+def test_progress_pages_fit_a_phone(browser, live_server, exam, person):
+    attempt = services.attempt_start(user=person, blueprint=exam, now=timezone.now())
+    for slot in attempt.slots.all():
+        services.attempt_save_answer(
+            attempt=attempt, position=slot.position, choice_ids=slot.choice_order[:1], now=timezone.now()
+        )
+    services.attempt_finish(attempt_id=attempt.pk, now=timezone.now())
+    domain = exam.bank.domains.first()
+    for javascript in (True, False):
+        context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=javascript)
+        page = context.new_page()
+        log_in(page, live_server, "casey")
+        for path in ["/", "/history/", "/review/", "/practice/smart/", f"/practice/domain/{domain.pk}/", "/notes/"]:
+            page.goto(live_server.url + path)
+            width = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert width == 0, (path, javascript)
+        context.close()

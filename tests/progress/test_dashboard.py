@@ -159,3 +159,23 @@ def test_csv_hides_correctness_until_the_review_opens(learner, learner_client, m
         )
     )
     assert {r["correct"] for r in rows} == {""}
+
+
+def test_today_and_this_week_are_the_learners_own(learner, mock):
+    """Sunday 23:30 in Auckland is last week there, though in UTC (10:30 on Sunday) it is this week."""
+    import zoneinfo
+    from datetime import datetime
+
+    from quizapp.progress import queries
+
+    auckland, utc = zoneinfo.ZoneInfo("Pacific/Auckland"), zoneinfo.ZoneInfo("UTC")
+    sunday_night = datetime(2026, 11, 29, 23, 30, tzinfo=auckland)
+    monday_morning = sunday_night + timedelta(hours=1, minutes=30)
+    take(learner, mock, now=sunday_night, right=lambda s: True, seconds=30)
+    with timezone.override(auckland):
+        week = queries.study_this_week(learner, monday_morning)
+        assert week.since.isoformat() == "2026-11-30" and week.answered == 0
+        assert queries.end_of_today(monday_morning) == datetime(2026, 12, 1, 0, 0, tzinfo=auckland)
+    with timezone.override(utc):
+        week = queries.study_this_week(learner, monday_morning)
+        assert week.since.isoformat() == "2026-11-23" and week.answered == 12

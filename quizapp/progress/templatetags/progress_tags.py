@@ -11,3 +11,11 @@ def study_time(seconds):
         return "under a minute" if seconds else "no time"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+@register.filter
+def set_kind(attempt):
+    """ "Review of mistakes", "Smart drill"...: what a question set drawn for the learner was (empty for an exam)."""
+    from quizapp.progress.queries import context_label
+
+    return context_label(attempt.context)

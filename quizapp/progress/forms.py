@@ -1,3 +1,5 @@
+import datetime
+
 from django import forms
 
 from quizapp.exams.models import ExamBlueprint
@@ -16,6 +18,18 @@ class HistoryFilterForm(forms.Form):
         self.fields["exam"].queryset = (
             ExamBlueprint.objects.filter(attempts__user=user).distinct().order_by("bank__title", "position")
         )
+
+    def _plausible(self, name):
+        day = self.cleaned_data.get(name)
+        if day and not (datetime.date(2000, 1, 1) <= day <= datetime.date(2100, 12, 31)):
+            raise forms.ValidationError("Choose a date between 2000 and 2100.")
+        return day
+
+    def clean_since(self):
+        return self._plausible("since")
+
+    def clean_until(self):
+        return self._plausible("until")
 
     def clean(self):
         data = super().clean()

@@ -128,6 +128,10 @@ def test_history_filters_paginate_and_ignore_junk(learner, learner_client, mock,
     assert "22 attempts" in timed
     recent = learner_client.get(reverse("history"), {"since": (timezone.localdate() - timedelta(days=2)).isoformat()})
     assert "4 attempts" in recent.content.decode()  # days 0, 1, 2 of the mock and today's drill
+    for extreme in ({"until": "9999-12-31"}, {"since": "0001-01-01"}, {"since": "2030-01-01", "until": "2029-01-01"}):
+        assert learner_client.get(reverse("history"), extreme).status_code == 200
+        assert b"".join(learner_client.get(reverse("progress:history_csv"), extreme).streaming_content)
+    assert learner_client.get("/", {"bank": "<script>"}).status_code == 200
     junk = learner_client.get(reverse("history"), {"mode": "nonsense", "since": "yesterday", "exam": "x", "page": "z"})
     assert junk.status_code == 200
     assert "23 attempts" in junk.content.decode()

@@ -217,18 +217,23 @@ def smart_drill(request):
     plan = drills.smart_plan(request.user, bank, now, seed=seed)
     if request.method == "POST":
         return start_plan(request, bank, plan, context="smart-drill", now=now)
-    return render(
+    return render_start(
         request,
-        "progress/drill_start.html",
-        {
-            "bank": bank,
-            "plan": plan,
-            "seed": seed,
-            "title": "Smart drill",
-            "action": reverse("progress:smart_drill"),
-            "banks": banks,
-        },
+        bank=bank,
+        plan=plan,
+        seed=seed,
+        title="Smart drill",
+        action=reverse("progress:smart_drill"),
+        context="smart-drill",
     )
+
+
+def render_start(request, *, bank, context, **page):
+    """A drill's start page: what it will ask and why, or that the same drill is in progress (Start resumes it)."""
+    page["open_attempt"] = (
+        Attempt.objects.for_user(request.user).open().filter(blueprint__bank=bank, context=context).first()
+    )
+    return render(request, "progress/drill_start.html", {"bank": bank, **page})
 
 
 def start_plan(request, bank, plan, *, context, now):
@@ -257,16 +262,14 @@ def area_drill(request, kind, area_id):
         f"{plan.unseen} of the {len(plan.version_ids)} are new to you; the others are ones you missed or answered "
         "longest ago, weighted toward the missed ones.",
     ]
-    return render(
+    return render_start(
         request,
-        "progress/drill_start.html",
-        {
-            "bank": bank,
-            "plan": plan,
-            "seed": seed,
-            "title": f"Drill · {name}",
-            "action": reverse(f"progress:{kind}_drill", args=[area.pk]),
-        },
+        bank=bank,
+        plan=plan,
+        seed=seed,
+        title=f"Drill · {name}",
+        action=reverse(f"progress:{kind}_drill", args=[area.pk]),
+        context=f"{kind}:{area.pk}",
     )
 
 
@@ -291,15 +294,13 @@ def note_drill(request, note_id):
     if request.method == "POST":
         return start_plan(request, note.bank, plan, context=f"note:{note.pk}", now=now)
     plan.reasons = [f"Exactly the {len(plan.version_ids)} published question(s) that cite note [{note.key}]."]
-    return render(
+    return render_start(
         request,
-        "progress/drill_start.html",
-        {
-            "bank": note.bank,
-            "plan": plan,
-            "seed": 0,
-            "title": f"Practise note [{note.key}]",
-            "note": note,
-            "action": reverse("progress:note_drill", args=[note.pk]),
-        },
+        bank=note.bank,
+        plan=plan,
+        seed=0,
+        title=f"Practise note [{note.key}]",
+        note=note,
+        action=reverse("progress:note_drill", args=[note.pk]),
+        context=f"note:{note.pk}",
     )

@@ -145,3 +145,13 @@ def test_notes_show_mastery_and_practise_exactly_their_questions(big_bank, learn
     attempt = Attempt.objects.get(context=f"note:{note.pk}")
     assert set(attempt.slots.values_list("question_version_id", flat=True)) == {v.pk for v in cited}
     assert other.pk
+
+
+def test_a_drill_in_progress_is_resumed_not_redrawn(weak_in_domain_2, learner_client):
+    learner_client.post(reverse("progress:smart_drill"), {"seed": "7", "bank": weak_in_domain_2.slug})
+    attempt = Attempt.objects.get(context="smart-drill")
+    page = learner_client.get(reverse("progress:smart_drill")).content.decode()
+    assert "You have this drill in progress" in page and attempt.get_absolute_url() in page
+    assert 'name="seed"' not in page
+    learner_client.post(reverse("progress:smart_drill"), {"seed": "8", "bank": weak_in_domain_2.slug})
+    assert Attempt.objects.filter(context="smart-drill").count() == 1

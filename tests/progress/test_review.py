@@ -196,3 +196,17 @@ def test_review_post_with_nothing_due_or_a_junk_bank(learner_client, bank):
     response = learner_client.post(reverse("progress:review"), {"bank": "<junk>"})
     assert response.status_code == 302
     assert not Attempt.objects.exists()
+
+
+def test_sync_review_cards_catches_up_once(learner, mock):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    take(learner, mock, now=timezone.now() - timedelta(days=3), right=lambda s: s.position > 2)  # no signal run
+    out = StringIO()
+    call_command("sync_review_cards", stdout=out)
+    assert "2 answer(s) scheduled" in out.getvalue()
+    assert ReviewCard.objects.count() == 2
+    call_command("sync_review_cards", stdout=out)
+    assert "0 answer(s) scheduled" in out.getvalue()

@@ -14,12 +14,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from django.db.models import F, Q, Window
+from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
 from quizapp.bank.models import Bank, Domain
-from quizapp.exams.models import AttemptSlot, AttemptState, ExamBlueprint
+from quizapp.exams.models import ExamBlueprint
 from quizapp.exams.services import allocate_by_weight
+
+from .queries import answered_slots, visible_attempts
 
 SCORED_QUESTIONS = 65
 MIN_ANSWERS = 60
@@ -75,25 +77,24 @@ class Readiness:
         return ASSUMED_CUT
 
 
-def first_exposures(user, bank: Bank, now) -> list[tuple[int, bool]]:
+def first_exposures(user, bank: Bank, now, *, attempts: dict | None = None) -> list[tuple[int, bool]]:
     """(domain number, correct) of each question's first answer by the learner, when that was in a timed attempt."""
+    if attempts is None:
+        attempts = visible_attempts(user, bank, now)
     ranked = (
-        AttemptSlot.objects.filter(
-            attempt__user=user, attempt__state=AttemptState.FINISHED, attempt__blueprint__bank_id=bank.pk
-        )
-        .filter(Q(attempt__review_opens_at__isnull=True) | Q(attempt__review_opens_at__lte=now))
-        .exclude(selected_choice_ids=[])
+        answered_slots(user, bank, now, attempts=attempts)
         .annotate(
             exposure=Window(
                 RowNumber(),
                 partition_by=[F("question_version__question_id")],
-                order_by=[F("attempt__started_at").asc(), F("attempt_id").asc(), F("position").asc()],
+                order_by=[F("answered_at").asc(nulls_last=True), F("attempt_id").asc(), F("position").asc()],
             )
         )
         .filter(exposure=1)
-        .values_list("question_version__domain__number", "is_correct", "attempt__mode")
+        .values_list("question_version__domain__number", "is_correct", "attempt_id")
     )
-    return [(number, bool(correct)) for number, correct, mode in ranked if mode == ExamBlueprint.Mode.TIMED]
+    timed = ExamBlueprint.Mode.TIMED
+    return [(number, bool(correct)) for number, correct, attempt_id in ranked if attempts[attempt_id][1] == timed]
 
 
 def beta_binomial(n: int, a: float, b: float) -> list[float]:
@@ -159,12 +160,12 @@ def estimate(domains: list[DomainEvidence], *, scored: int = SCORED_QUESTIONS) -
     return result
 
 
-def readiness(user, bank: Bank, now, *, domains=None) -> Readiness:
+def readiness(user, bank: Bank, now, *, domains=None, attempts=None) -> Readiness:
     """The learner's readiness for the bank's exam (one query, and one for the domains unless given)."""
     if domains is None:
         domains = Domain.objects.filter(bank=bank).order_by("number")
     domains = {d.number: DomainEvidence(number=d.number, name=d.name, weight=d.weight) for d in domains}
-    for number, correct in first_exposures(user, bank, now):
+    for number, correct in first_exposures(user, bank, now, attempts=attempts):
         if number in domains:
             domains[number].total += 1
             domains[number].correct += correct

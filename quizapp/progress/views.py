@@ -53,13 +53,14 @@ def dashboard_figures(user, bank, now) -> str:
 
 
 def figures(user, bank, now) -> dict:
-    """What the dashboard's figures show: six queries, however many attempts."""
+    """What the dashboard's figures show: seven queries, however many attempts."""
     series = queries.score_history(user, bank)
     timed, drilled = series[ExamBlueprint.Mode.TIMED], series[ExamBlueprint.Mode.PRACTICE]
     pass_mark = timed[-1].pass_mark if timed else 75
     bank_domains = list(Domain.objects.filter(bank=bank).order_by("number"))
-    domains = queries.domain_stats(user, bank, now, domains=bank_domains)
-    topics = queries.topic_stats(user, bank, now)
+    attempts = queries.visible_attempts(user, bank, now)
+    domains = queries.domain_stats(user, bank, now, domains=bank_domains, attempts=attempts)
+    topics = queries.topic_stats(user, bank, now, attempts=attempts)
     return {
         "bank": bank,
         "timed": timed,
@@ -70,7 +71,7 @@ def figures(user, bank, now) -> dict:
         "weeks": [start for start, _, _ in domains[0].weekly] if domains else [],
         "weak_domains": queries.weakest(domains, limit=3),
         "weak_topics": queries.weakest(topics, limit=5),
-        "readiness": readiness.readiness(user, bank, now, domains=bank_domains),
+        "readiness": readiness.readiness(user, bank, now, domains=bank_domains, attempts=attempts),
         "pass_mark": pass_mark,
     }
 

@@ -6,6 +6,7 @@ from quizapp.progress import views as progress_views
 urlpatterns = [
     path("", progress_views.home, name="home"),
     path("history/", progress_views.history, name="history"),
+    path("", include("quizapp.progress.urls")),
     path("accounts/", include("quizapp.accounts.urls")),
     path("accounts/", include("quizapp.privacy.urls")),
     path("studio/", include("quizapp.studio.urls")),

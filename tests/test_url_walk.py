@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from quizapp.bank import editing
-from quizapp.bank.models import Bank, ImportDraft, Question
+from quizapp.bank.models import Bank, ImportDraft, Note, Question
 from quizapp.exams import services
 from quizapp.groups import services as group_services
 from tests.factories import UserFactory
@@ -49,6 +49,13 @@ GROUP_OWNER = only("owner")
 EXPECTATIONS = {
     "home": (PUBLIC, ["GET"], None),
     "history": (SIGNED_IN, ["GET"], None),
+    "progress:history_csv": (SIGNED_IN, ["GET"], None),
+    "progress:review": (SIGNED_IN, ["GET", "POST"], None),
+    "progress:smart_drill": (SIGNED_IN, ["GET", "POST"], None),
+    "progress:domain_drill": (SIGNED_IN, ["GET", "POST"], "domain"),
+    "progress:topic_drill": (SIGNED_IN, ["GET", "POST"], "topic"),
+    "progress:notes": (SIGNED_IN, ["GET"], None),
+    "progress:note_drill": (SIGNED_IN, ["GET", "POST"], "note"),
     "accounts:signup": ({**PUBLIC}, ["GET"], None),
     "accounts:login": (PUBLIC, ["GET"], None),
     "accounts:logout": (PUBLIC, ["POST"], None),
@@ -163,6 +170,8 @@ def world():
     draft = ImportDraft.objects.create(
         bank=bank, uploaded_by=owner, file_name="q.gift", file_format="gift", content=b"::T::Q{=a ~b ~c ~d}"
     )
+    note = Note.objects.create(bank=bank, key="walk-01", heading="Walk", text="a note", position=1)
+    question.current_version.notes.add(note)
     group = group_services.group_create(owner=owner, name="Cohort")
     group_services.co_instructor_add(group=group, username=editor.username)
     group_services.group_join(user=learner, group=group)
@@ -203,6 +212,9 @@ def world():
         "group-instructor": [group.pk, editor.pk],
         "assignment": [group.pk, assignment.pk],
         "sitting": [group.pk, assignment.pk, sitting.pk],
+        "domain": [bank.domains.first().pk],
+        "topic": [bank.topics.first().pk],
+        "note": [note.pk],
     }
     return users, args
 

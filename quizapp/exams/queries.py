@@ -111,3 +111,73 @@ def offline_pack(attempt: Attempt, *, now) -> dict:
             }
         )
     return {"attempt": str(attempt.pk), "questions": questions}
+
+
+# --- Time per question (the result page's pace report) ---------------------------------------------------------
+
+# The real exam: 180 minutes for 75 questions.
+EXAM_MINUTES, EXAM_QUESTIONS = 180, 75
+EXAM_SECONDS_PER_QUESTION = EXAM_MINUTES * 60 / EXAM_QUESTIONS
+SLOWEST_SHOWN = 5
+
+
+@dataclass
+class SlowQuestion:
+    position: int
+    seconds: int
+    domain_number: int
+    answered: bool
+
+
+@dataclass
+class PaceReport:
+    question_count: int
+    answered: int
+    seconds_total: int
+    slowest: list[SlowQuestion]
+    ran_out: bool
+    unanswered: int
+    exam_seconds_per_question: float = EXAM_SECONDS_PER_QUESTION
+
+    @property
+    def seconds_per_question(self) -> float:
+        return self.seconds_total / self.answered if self.answered else 0.0
+
+    @property
+    def projected_minutes(self) -> int:
+        """Minutes a full 75-question exam would take at this pace."""
+        return round(self.seconds_per_question * EXAM_QUESTIONS / 60)
+
+    @property
+    def too_slow(self) -> bool:
+        return self.answered > 0 and self.seconds_per_question > self.exam_seconds_per_question
+
+    @property
+    def pace_percent(self) -> int:
+        """This attempt's time per question as a percentage of the real exam's."""
+        return round(100 * self.seconds_per_question / self.exam_seconds_per_question)
+
+
+def pace_report(attempt: Attempt) -> PaceReport | None:
+    """Time per question from the recorded visits: the slowest questions and the pace against the real exam's.
+
+    One query. None when no time was recorded (time is added to a question when the learner moves off it).
+    """
+    rows = list(
+        attempt.slots.values_list(
+            "position", "seconds_spent", "selected_choice_ids", "question_version__domain__number"
+        )
+    )
+    answered = [row for row in rows if row[2]]
+    total = sum(seconds for _, seconds, choices, _ in answered)
+    if not any(seconds for _, seconds, _, _ in rows):
+        return None
+    slowest = sorted((row for row in rows if row[1]), key=lambda row: (-row[1], row[0]))[:SLOWEST_SHOWN]
+    return PaceReport(
+        question_count=len(rows),
+        answered=len(answered),
+        seconds_total=total,
+        slowest=[SlowQuestion(position=p, seconds=s, domain_number=d, answered=bool(c)) for p, s, c, d in slowest],
+        ran_out=attempt.finish_reason == Attempt.FinishReason.TIME_UP,
+        unanswered=len(rows) - len(answered),
+    )

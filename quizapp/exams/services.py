@@ -20,6 +20,7 @@ from quizapp.bank.services import LoadReport, bank_export, bank_load
 from .access import AccessRules, solo_rules
 from .grading import is_response_correct
 from .models import Attempt, AttemptSlot, AttemptState, ExamBlueprint
+from .signals import attempt_finished
 
 
 class AttemptClosed(Exception):
@@ -504,6 +505,7 @@ def attempt_finish(*, attempt_id, now: datetime, reason: str = Attempt.FinishRea
         attempt.correct_count = sum(1 for slot in slots if slot.is_correct)
         attempt.question_count = len(slots)
         attempt.save(update_fields=["state", "finished_at", "finish_reason", "correct_count", "question_count"])
+        transaction.on_commit(lambda: attempt_finished.send(sender=Attempt, attempt=attempt), robust=True)
         attempt.finished_now = True
         return attempt
 

@@ -4,6 +4,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
+from quizapp.bank.models import Note
 from quizapp.exams import services
 from tests.factories import BlueprintFactory, UserFactory, bank_with_questions
 
@@ -27,8 +28,14 @@ def test_pages_have_no_accessibility_violations(browser, live_server):
     )
     user = UserFactory(username="avery")
     finished = services.attempt_start(user=user, blueprint=timed, now=timezone.now())
+    for slot in finished.slots.all():  # answered, so the dashboard has charts, weak areas and review cards
+        services.attempt_save_answer(
+            attempt=finished, position=slot.position, choice_ids=slot.choice_order[:1], now=timezone.now()
+        )
     services.attempt_finish(attempt_id=finished.pk, now=timezone.now())
     open_attempt = services.attempt_start(user=user, blueprint=drill, domain=bank.domains.first(), now=timezone.now())
+    note = Note.objects.create(bank=bank, key="n-01", heading="Section", text="a study note", position=1)
+    bank.questions.first().current_version.notes.add(note)
 
     page = browser.new_page()
     axe = Axe()
@@ -50,6 +57,11 @@ def test_pages_have_no_accessibility_violations(browser, live_server):
         f"/attempts/{open_attempt.pk}/review/",
         f"/attempts/{finished.pk}/result/",
         "/history/",
+        "/history/?mode=timed&since=junk",
+        "/review/",
+        "/practice/smart/",
+        f"/practice/domain/{bank.domains.first().pk}/",
+        "/notes/",
         "/accounts/password/change/",
     ]
     for path in private:

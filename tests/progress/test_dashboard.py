@@ -92,13 +92,13 @@ def test_dashboard_queries_do_not_grow_with_attempts(
     django_assert_num_queries,
     django_capture_on_commit_callbacks,
 ):
-    """Intended to prevent an n+1 issue: the dashboard makes 17 queries with its figures computed (the first view
-    after an attempt finishes) and 11 from the cache, for 1 attempt as for 12 of both kinds with review cards."""
+    """Intended to prevent an n+1 issue: the dashboard makes 18 queries with its figures computed (the first view
+    after an attempt finishes) and 12 from the cache, for 1 attempt as for 12 of both kinds with review cards."""
     now = timezone.now()
     take(learner, mock, now=now - timedelta(days=30), right=lambda s: True)
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         learner_client.get("/")
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         learner_client.get("/")
     for i in range(11):
         with django_capture_on_commit_callbacks(execute=True):
@@ -112,9 +112,9 @@ def test_dashboard_queries_do_not_grow_with_attempts(
                 domain=domain,
             )
     assert learner.review_cards.exists()
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         learner_client.get("/")
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         learner_client.get("/")
 
 

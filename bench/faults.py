@@ -27,6 +27,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -78,6 +79,9 @@ def main():
     from django.db import connection
 
     connection.close()
+    log_path = Path(tempfile.gettempdir()) / "faults-gunicorn.log"
+    log = log_path.open("w")
+    print(f"gunicorn's log (the server side of each fault): {log_path}")
     server = subprocess.Popen(
         [
             sys.executable,
@@ -93,10 +97,12 @@ def main():
             "--access-logfile",
             "/dev/null",
             "--error-logfile",
-            "/dev/null",
+            "-",
         ],
         cwd=ROOT,
         env=env,
+        stdout=log,
+        stderr=log,
     )
     try:
         wait_until_up()
@@ -104,6 +110,7 @@ def main():
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+        log.close()
     lost = check(result["acknowledged_last"])
     print(f"requests by outcome: {dict(sorted(result['outcomes'].items()))}")
     print(f"faults: {', '.join(f'{name} recovered in {ms:.0f} ms' for name, ms in result['recoveries'])}")

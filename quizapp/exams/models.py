@@ -15,8 +15,15 @@ from django.db.models.functions import Coalesce
 
 from quizapp.bank.models import Bank, Domain, QuestionVersion, Topic
 
+# The hidden practice exam that reviews and drills drawn above the engine run on (exams/practice_sets.py).
+PRACTICE_SLUG = "custom-practice"
+
 
 class ExamBlueprintQuerySet(models.QuerySet):
+    def authored(self):
+        """The exams an instructor defined: not the hidden practice set that reviews and drills run on."""
+        return self.exclude(slug=PRACTICE_SLUG)
+
     def for_learners(self):
         """Active exams of published banks: what the catalogue offers."""
         return self.filter(is_active=True, bank__status=Bank.Status.PUBLISHED)

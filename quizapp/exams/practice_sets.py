@@ -9,9 +9,7 @@ from django.db import IntegrityError, transaction
 
 from quizapp.bank.models import Bank
 
-from .models import ExamBlueprint
-
-PRACTICE_SLUG = "custom-practice"
+from .models import PRACTICE_SLUG, ExamBlueprint
 
 
 def practice_blueprint(bank: Bank) -> ExamBlueprint:

@@ -317,7 +317,7 @@ def blueprints(request, slug):
     return render(
         request,
         "studio/blueprints.html",
-        {"bank": bank, "blueprints": bank.blueprints.select_related("topic").order_by("position")},
+        {"bank": bank, "blueprints": bank.blueprints.authored().select_related("topic").order_by("position")},
     )
 
 
@@ -325,7 +325,9 @@ def blueprints(request, slug):
 @require_http_methods(FORM_METHODS)
 def blueprint_edit(request, slug, blueprint_slug=None):
     bank = editable_bank(request, slug)
-    blueprint = get_object_or_404(ExamBlueprint, bank=bank, slug=blueprint_slug) if blueprint_slug else None
+    blueprint = (
+        get_object_or_404(ExamBlueprint.objects.authored(), bank=bank, slug=blueprint_slug) if blueprint_slug else None
+    )
     form = BlueprintForm(request.POST or None, instance=blueprint, bank=bank)
     if request.method == "POST" and form.is_valid():
         shortfalls = services.blueprint_shortfalls(

@@ -378,3 +378,14 @@ def test_item_analysis_shows_option_shares_as_percentages():
         services.attempt_finish(attempt_id=attempt.pk, now=timezone.now())
     page = client.get(reverse("studio:analysis", args=[bank.slug])).content.decode()
     assert "1: 100%" in page and "2: 0%" in page
+
+
+def test_the_hidden_practice_set_is_neither_listed_nor_editable_in_the_studio():
+    from quizapp.exams.practice_sets import practice_blueprint
+
+    owner = instructor()
+    bank = new_bank(owner)
+    hidden = practice_blueprint(bank)
+    client = client_for(owner)
+    assert hidden.title not in client.get(reverse("studio:blueprints", args=[bank.slug])).content.decode()
+    assert client.get(reverse("studio:blueprint_edit", args=[bank.slug, hidden.slug])).status_code == 404

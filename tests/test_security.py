@@ -5,6 +5,7 @@ import re
 import time
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -148,6 +149,18 @@ def test_hostile_text_in_every_field_people_write_is_shown_as_text(learner):
             reverse("groups:home"),
         ],
     }
+    # An imported file: its questions appear in the preview before anything is written.
+    gift = f"::Hostile::A team ships {PAYLOAD}. Which fits?{{={PAYLOAD} ~wrong ~also wrong ~still wrong}}"
+    upload = {
+        "file": SimpleUploadedFile("hostile.gift", gift.encode()),
+        "file_format": "gift",
+        "domain": "1",
+        "task": "1.4",
+        "topic": "deployment",
+    }
+    preview = studio.post(reverse("studio:import", args=[bank.slug]), upload)
+    assert preview.status_code == 302
+    pages[studio].append(preview.url)
     tried = 0
     for client, urls in pages.items():
         for url in urls:
@@ -155,7 +168,7 @@ def test_hostile_text_in_every_field_people_write_is_shown_as_text(learner):
             assert "<script>alert" not in body and "<img src=x" not in body, url
             tried += 1
     assert "&lt;script&gt;alert" in learner_client.get(reverse("groups:detail", args=[group.pk])).content.decode()
-    assert tried == 14
+    assert tried == 15
 
 
 def test_an_idle_session_ends_and_an_active_one_is_renewed(settings, learner):

@@ -3,6 +3,7 @@ group page passes axe and fits a phone."""
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -181,4 +182,24 @@ def test_without_javascript_the_lobby_reloads_itself_and_says_so(browser, live_s
     expect(page.get_by_text("keep it open")).to_be_hidden()
     services.sitting_start(sitting=sitting, now=timezone.now())
     expect(page.get_by_text("Question 1 of 5")).to_be_visible(timeout=15_000)
+    context.close()
+
+
+def test_sign_up_picks_the_browsers_time_zone_and_times_are_shown_in_it(browser, live_server, cohort):
+    group, assignment = cohort
+    context = browser.new_context(timezone_id="Asia/Tokyo")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/signup/")
+    page.wait_for_selector("html.js")
+    expect(page.get_by_label("Time zone")).to_have_value("Asia/Tokyo")
+    page.get_by_label("Username").fill("kenji")
+    page.get_by_label("E-mail address").fill("kenji@example.com")
+    page.get_by_label("Password", exact=True).fill("a-long-passphrase-9")
+    page.get_by_label("Password confirmation").fill("a-long-passphrase-9")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(re.compile(r"/exams/$"))
+    page.goto(f"{live_server.url}/groups/invite/{group.invite_token}/")
+    page.get_by_role("button", name=re.compile("Join")).click()
+    closes = timezone.localtime(assignment.closes_at, timezone=ZoneInfo("Asia/Tokyo"))
+    expect(page.get_by_text(closes.strftime("%H:%M JST")).first).to_be_visible()
     context.close()

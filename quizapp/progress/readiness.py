@@ -14,14 +14,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
-
 from quizapp.bank.models import Bank, Domain
-from quizapp.exams.models import ExamBlueprint
+from quizapp.exams.models import AttemptSlot, ExamBlueprint
 from quizapp.exams.services import allocate_by_weight
 
-from .queries import answered_slots, visible_attempts
+from .queries import visible_attempts
 
 SCORED_QUESTIONS = 65
 MIN_ANSWERS = 60
@@ -78,23 +75,20 @@ class Readiness:
 
 
 def first_exposures(user, bank: Bank, now, *, attempts: dict | None = None) -> list[tuple[int, bool]]:
-    """(domain number, correct) of each question's first answer by the learner, when that was in a timed attempt."""
+    """(domain number, correct) of each question's first exposure, when that was in a timed attempt.
+
+    The engine marks each learner's first finished exposure to a question when the attempt finishes
+    (AttemptSlot.is_first_exposure, the slots item analysis counts too), so this reads at most one row per
+    question of the bank through a partial index, however many attempts the learner has. A first exposure left
+    unanswered counts as wrong, as the exam scores it.
+    """
     if attempts is None:
         attempts = visible_attempts(user, bank, now)
-    ranked = (
-        answered_slots(user, bank, now, attempts=attempts)
-        .annotate(
-            exposure=Window(
-                RowNumber(),
-                partition_by=[F("question_version__question_id")],
-                order_by=[F("answered_at").asc(nulls_last=True), F("attempt_id").asc(), F("position").asc()],
-            )
-        )
-        .filter(exposure=1)
-        .values_list("question_version__domain__number", "is_correct", "attempt_id")
+    timed = [pk for pk, (_, mode) in attempts.items() if mode == ExamBlueprint.Mode.TIMED]
+    rows = AttemptSlot.objects.filter(attempt_id__in=timed, is_first_exposure=True).values_list(
+        "question_version__domain__number", "is_correct"
     )
-    timed = ExamBlueprint.Mode.TIMED
-    return [(number, bool(correct)) for number, correct, attempt_id in ranked if attempts[attempt_id][1] == timed]
+    return [(number, bool(correct)) for number, correct in rows]
 
 
 def beta_binomial(n: int, a: float, b: float) -> list[float]:

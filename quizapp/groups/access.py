@@ -1,23 +1,8 @@
 """Who may reach which group: checked in every view. Anything not theirs is a 404, as if it did not exist."""
 
-from functools import wraps
-
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from .models import Assignment, Membership, Sitting, StudyGroup
-
-
-def instructor_required(view):
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not (request.user.is_instructor or request.user.is_staff):
-            raise Http404("No such page.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def taught_group(request, group_id) -> StudyGroup:

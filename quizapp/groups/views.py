@@ -12,13 +12,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
+from quizapp.accounts.access import instructor_required
 from quizapp.audit.models import AuditEvent
 from quizapp.audit.queries import page_context
 from quizapp.exams.services import StartRefused
 
 from . import queries, services
 from .access import (
-    instructor_required,
     live_sitting,
     member_assignment,
     own_membership,

@@ -1,25 +1,9 @@
 """Who may reach what in the studio: checked in every view, never in a template block that renders alone."""
 
-from functools import wraps
-
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from quizapp.bank.models import Bank
-
-
-def instructor_required(view):
-    """Logged in (else the login page) and an instructor or staff (else 404: the studio does not exist for them)."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not (request.user.is_instructor or request.user.is_staff):
-            raise Http404("No such page.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def editable_bank(request, slug) -> Bank:

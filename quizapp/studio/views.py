@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from quizapp.accounts.access import instructor_required
 from quizapp.audit.models import AuditEvent
 from quizapp.audit.queries import page_context
 from quizapp.bank import editing, formats, importing
@@ -18,7 +19,7 @@ from quizapp.bank.models import Bank, ImportDraft, Question, QuestionReport, Que
 from quizapp.exams import item_analysis, services
 from quizapp.exams.models import ExamBlueprint
 
-from .access import editable_bank, instructor_required, managed_bank
+from .access import editable_bank, managed_bank
 from .forms import (
     BankForm,
     BankSettingsForm,

@@ -164,7 +164,6 @@ def answer(request, attempt_id, position):
             "attempt": attempt,
             "slot": result.slot,
             "saved": True,
-            "palette": queries.palette_slots(attempt),
             "seconds_left": attempt.seconds_left(now),  # a group attempt's timer rides along: it may have moved
         }
         return render(request, "exams/question.html#answer_saved", context)
@@ -213,8 +212,7 @@ def flag(request, attempt_id, position):
             return HttpResponseClientRedirect(reverse("exams:attempt", args=[attempt.pk]))
         return redirect("exams:attempt", attempt.pk)
     if request.htmx:
-        context = {"attempt": attempt, "slot": slot, "palette": queries.palette_slots(attempt)}
-        return render(request, "exams/question.html#flag_saved", context)
+        return render(request, "exams/question.html#flag_saved", {"attempt": attempt, "slot": slot})
     return redirect("exams:question", attempt.pk, position)
 
 

@@ -58,27 +58,40 @@ def palette_label(slot):
 def palette_cells(palette, attempt, current_position, with_buttons=True):
     """The palette's cells: a link each (JavaScript), and a button of the answer form each (without JavaScript).
 
-    Built in Python because the palette is on every question page and in every autosave response: one reverse()
-    and plain string building instead of template tags per cell keep even a 450-question palette cheap. Every
-    value is generated here (numbers, state words, the escaped URL), none comes from a user.
+    Built in Python because the palette is on every question page: one reverse() and plain string building
+    instead of template tags per cell keep even a 450-question palette cheap. Every value is generated here
+    (numbers, state words, the escaped URL), none comes from a user.
     """
-    prefix = escape(reverse("exams:question", args=[attempt.pk, 1])[: -len("1/")])
-    cells = []
-    for slot in palette:
-        position = int(slot.position)
-        classes = palette_classes(slot, current_position)
-        label = palette_label(slot)
-        current = ' aria-current="step"' if position == current_position else ""
-        cell = f'<li><a href="{prefix}{position}/" class="palette-item js-only{classes}"{current} aria-label="{label}">'
-        cell += f"{position}</a>"
-        if with_buttons:
-            cell += (
-                f'<button type="submit" form="answer-form" name="go" value="{position}" '
-                f'class="palette-item nojs-only{classes}"{current} aria-label="Save and go to {label}">'
-                f"{position}</button>"
-            )
-        cells.append(cell + "</li>")
-    return mark_safe("".join(cells))  # noqa: S308 - built only from the values above
+    prefix = _question_prefix(attempt)
+    return mark_safe("".join(_cell(prefix, slot, current_position, with_buttons) for slot in palette))  # noqa: S308
+
+
+@register.simple_tag
+def palette_cell_update(slot, attempt):
+    """The one cell an autosave or a flag changed, swapped into the palette out of band (its link only: a
+    response to an HTMX request, so JavaScript is on). The rest of the palette cannot have changed."""
+    return mark_safe(_cell(_question_prefix(attempt), slot, slot.position, False, oob=True))  # noqa: S308
+
+
+def _question_prefix(attempt):
+    return escape(reverse("exams:question", args=[attempt.pk, 1])[: -len("1/")])
+
+
+def _cell(prefix, slot, current_position, with_buttons, oob=False):
+    position = int(slot.position)
+    classes = palette_classes(slot, current_position)
+    label = palette_label(slot)
+    current = ' aria-current="step"' if position == current_position else ""
+    swap = ' hx-swap-oob="true"' if oob else ""
+    cell = f'<li id="palette-{position}"{swap}><a href="{prefix}{position}/" class="palette-item js-only{classes}"'
+    cell += f'{current} aria-label="{label}">{position}</a>'
+    if with_buttons:
+        cell += (
+            f'<button type="submit" form="answer-form" name="go" value="{position}" '
+            f'class="palette-item nojs-only{classes}"{current} aria-label="Save and go to {label}">'
+            f"{position}</button>"
+        )
+    return cell + "</li>"
 
 
 @register.filter

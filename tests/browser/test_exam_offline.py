@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -12,6 +13,7 @@ from quizapp.exams import services
 from quizapp.exams.models import Attempt
 
 from .conftest import start_exam
+from .test_accessibility import AXE_OPTIONS, describe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,6 +38,8 @@ def test_three_answers_given_offline_are_all_saved_when_the_network_returns(brow
     page.get_by_role("link", name=re.compile("Next")).click()
     expect(page.get_by_text("Offline copy")).to_be_visible()
     expect(page.locator(".exam-progress strong")).to_have_text("2")
+    violations = Axe().run(page, options=AXE_OPTIONS).response["violations"]
+    assert not violations, describe(violations)  # the offline copy is as accessible as the page it stands for
     given[2] = chosen(page, 1)
     page.keyboard.press("n")  # the keyboard works on the offline copy too
     expect(page.locator(".exam-progress strong")).to_have_text("3")

@@ -210,3 +210,22 @@ def test_sync_review_cards_catches_up_once(learner, mock):
     assert ReviewCard.objects.count() == 2
     call_command("sync_review_cards", stdout=out)
     assert "0 answer(s) scheduled" in out.getvalue()
+
+
+def test_cards_are_written_in_a_fixed_number_of_queries_however_many_answers_were_wrong(bank, learner):
+    """Intended to prevent an n+1 issue: a submit used to write each card on its own."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    big = BlueprintFactory(bank=bank, slug="big", title="Big", question_count=30, duration_minutes=60)
+    small = BlueprintFactory(bank=bank, slug="small", title="Small", question_count=3, duration_minutes=60)
+    counts = []
+    for blueprint, seed in ((small, 1), (big, 2), (big, 3)):  # new cards, then cards reviewed again
+        attempt = take(learner, blueprint, now=timezone.now(), right=lambda s: s.position % 3 == 0, seed=seed)
+        with CaptureQueriesContext(connection) as captured:
+            moved = review.review_cards_update(attempt=attempt)
+        assert moved > 0
+        counts.append(len(captured))
+    # At most: the slots, the cards (locked), the usual pace, one INSERT and one UPDATE of cards, the logs, and the
+    # savepoint's own statements; an empty INSERT or UPDATE is skipped.
+    assert counts[1] == counts[2] and max(counts) <= 9

@@ -278,21 +278,27 @@ def run_sitting(args, records, env, exam_path, loads, workers):
 
 
 def profile(records, workers, schedule):
-    """py-spy: one worker for 60 s of the answering phase (needs `pip install py-spy` into the venv)."""
+    """py-spy every worker for 60 s of the answering phase: an SVG of the first, collapsed stacks of the others."""
     py_spy = Path(sys.executable).with_name("py-spy")
     if not py_spy.exists() or not workers:
-        print("profile: py-spy is not installed in the venv; skipped")
+        print("profile: py-spy is not installed in the venv (`.venv/bin/pip install py-spy`); skipped")
         return
     time.sleep(max(0, schedule["start_at"] + 30 - time.time()))
-    for kind, extra in (("svg", []), ("raw", ["--format", "raw"])):
-        out = records / f"profile-worker.{'svg' if kind == 'svg' else 'txt'}"
-        subprocess.run(
-            [str(py_spy), "record", "--pid", workers[0], "--duration", "30", "--output", str(out), "--nonblocking"]
-            + extra,
-            capture_output=True,
-            timeout=90,
+    recorders = []
+    for n, pid in enumerate(workers):
+        out = records / (f"profile-worker-{pid}.svg" if n == 0 else f"profile-worker-{pid}.txt")
+        command = [str(py_spy), "record", "--pid", pid, "--duration", "60", "--output", str(out), "--nonblocking"]
+        recorders.append(
+            subprocess.Popen(
+                command + ([] if n == 0 else ["--format", "raw"]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
         )
-    print(f"profile: {records}/profile-worker.svg and .txt (py-spy, one worker, 2 × 30 s of the answering phase)")
+    for recorder in recorders:
+        recorder.wait(timeout=120)
+    print(
+        f"profile: {records}/profile-worker-*.svg and .txt (py-spy, every worker, 60 s of the answering phase); "
+        "summarise with bench/load/profile_summary.py"
+    )
 
 
 def run_probe(args, records, env, exam_path, loads):

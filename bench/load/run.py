@@ -44,6 +44,8 @@ PASSWORD = "load-bench-" + secrets.token_urlsafe(12)
 PREFIX = {"Sitting": "learner-", "Probe": "probe-"}
 STEP_RATES = [25, 50, 75, 100, 150, 200, 300, 400]
 STEP_SECONDS = 6
+# When to profile, from which moment of the schedule and for how long (s): 60 s of answering, or a whole spike.
+PROFILE_WINDOWS = {"answering": ("start_at", 30, 60), "start": ("start_at", -1, 15), "submit": ("submit_at", -1, 30)}
 ENDPOINTS = [
     "login page",
     "login",
@@ -76,7 +78,8 @@ def main():
     parser.add_argument("--probe-learners", type=int, default=40)
     parser.add_argument("--step-rates", default=",".join(map(str, STEP_RATES)), help="the step-up's rates, req/s")
     parser.add_argument("--keep", action="store_true", help="keep the database and the records at the end")
-    parser.add_argument("--profile", action="store_true", help="py-spy record one worker in the answering phase")
+    parser.add_argument("--profile", action="store_true", help="py-spy every worker in one phase (--profile-phase)")
+    parser.add_argument("--profile-phase", choices=sorted(PROFILE_WINDOWS), default="answering")
     args = parser.parse_args()
     args.step_rates = [int(rate) for rate in args.step_rates.split(",")]
     records = Path(tempfile.mkdtemp(prefix="load-bench-"))
@@ -258,7 +261,8 @@ def run_sitting(args, records, env, exam_path, loads, workers):
     )
     profiler = None
     if args.profile:
-        profiler = threading.Thread(target=profile, args=(records, workers, schedule), daemon=True)
+        window = PROFILE_WINDOWS[args.profile_phase]
+        profiler = threading.Thread(target=profile, args=(records, workers, schedule, window), daemon=True)
         profiler.start()
     samples, acks = locust(records, env, schedule, "Sitting", args.learners, "sitting")
     if profiler:
@@ -277,17 +281,28 @@ def run_sitting(args, records, env, exam_path, loads, workers):
     }
 
 
-def profile(records, workers, schedule):
-    """py-spy every worker for 60 s of the answering phase: an SVG of the first, collapsed stacks of the others."""
+def profile(records, workers, schedule, window):
+    """py-spy every worker for one window of the run: an SVG of the first, collapsed stacks of the others."""
     py_spy = Path(sys.executable).with_name("py-spy")
     if not py_spy.exists() or not workers:
         print("profile: py-spy is not installed in the venv (`.venv/bin/pip install py-spy`); skipped")
         return
-    time.sleep(max(0, schedule["start_at"] + 30 - time.time()))
+    moment, offset, seconds = window
+    time.sleep(max(0, schedule[moment] + offset - time.time()))
     recorders = []
     for n, pid in enumerate(workers):
         out = records / (f"profile-worker-{pid}.svg" if n == 0 else f"profile-worker-{pid}.txt")
-        command = [str(py_spy), "record", "--pid", pid, "--duration", "60", "--output", str(out), "--nonblocking"]
+        command = [
+            str(py_spy),
+            "record",
+            "--pid",
+            pid,
+            "--duration",
+            str(seconds),
+            "--output",
+            str(out),
+            "--nonblocking",
+        ]
         recorders.append(
             subprocess.Popen(
                 command + ([] if n == 0 else ["--format", "raw"]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -296,7 +311,7 @@ def profile(records, workers, schedule):
     for recorder in recorders:
         recorder.wait(timeout=120)
     print(
-        f"profile: {records}/profile-worker-*.svg and .txt (py-spy, every worker, 60 s of the answering phase); "
+        f"profile: {records}/profile-worker-*.svg and .txt (py-spy, every worker, {seconds} s from {moment} {offset:+d} s); "
         "summarise with bench/load/profile_summary.py"
     )
 

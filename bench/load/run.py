@@ -25,6 +25,7 @@ the last line:
 import argparse
 import json
 import os
+import resource
 import secrets
 import signal
 import subprocess
@@ -231,12 +232,16 @@ def locust(records, env, schedule, user_class, users, name):
         "--exit-code-on-error",
         "0",
     ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with (folder / "locust.log").open("w") as out:
         subprocess.run(
             command, env=dict(env, LOAD_SCHEDULE=str(path)), stdout=out, stderr=out, timeout=run_time + 120, check=True
         )
     samples = [json.loads(line) for file in folder.glob("samples-*.jsonl") for line in file.open()]
     acks = [json.loads(line) for file in folder.glob("acks-*.jsonl") for line in file.open()]
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    print(f"{name}: locust used {cpu:.0f} s of CPU (the load generator shares the 2 cores)")
     return samples, acks
 
 
@@ -264,7 +269,13 @@ def run_sitting(args, records, env, exam_path, loads, workers):
         window = PROFILE_WINDOWS[args.profile_phase]
         profiler = threading.Thread(target=profile, args=(records, workers, schedule, window), daemon=True)
         profiler.start()
+    cpu_before = workers_cpu(workers)
     samples, acks = locust(records, env, schedule, "Sitting", args.learners, "sitting")
+    cpu = workers_cpu(workers) - cpu_before
+    print(
+        f"sitting: gunicorn's workers used {cpu:.0f} s of CPU, {1000 * cpu / max(1, len(samples)):.1f} ms a request "
+        "on average (PostgreSQL's not counted)"
+    )
     if profiler:
         profiler.join(timeout=5)
     phases = {
@@ -279,6 +290,18 @@ def run_sitting(args, records, env, exam_path, loads, workers):
         "phases": phases,
         "loads": {k: loads.during(*v) for k, v in phases.items()},
     }
+
+
+def workers_cpu(workers):
+    """CPU seconds (user + system) the gunicorn workers have used so far, from /proc."""
+    total = 0
+    for pid in workers:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def profile(records, workers, schedule, window):

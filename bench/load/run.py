@@ -358,7 +358,7 @@ def run_probe(args, records, env, exam_path, loads):
     }
     print(
         f"step-up: {args.probe_learners} more learners; bare POST then autosave at each of {args.step_rates} req/s, "
-        f"{STEP_SECONDS} s a step, until a kind misses p95 ≤ 100 ms or errs"
+        f"{STEP_SECONDS} s a step, until a kind misses p95 ≤ 100 ms or errs in two steps in a row"
     )
     samples, acks = locust(records, env, schedule, "Probe", args.probe_learners, "probe")
     for step in steps:

@@ -43,7 +43,7 @@ HOST, PORT = "127.0.0.1", 8766
 DB_NAME = "load_bench"
 PASSWORD = "load-bench-" + secrets.token_urlsafe(12)
 PREFIX = {"Sitting": "learner-", "Probe": "probe-"}
-STEP_RATES = [25, 50, 75, 100, 150, 200, 300, 400]
+STEP_RATES = [25, 50, 75, 100, 125, 150, 175, 200, 250, 300, 400, 500, 600, 800, 1000]
 STEP_SECONDS = 6
 # When to profile, from which moment of the schedule and for how long (s): 60 s of answering, or a whole spike.
 PROFILE_WINDOWS = {"answering": ("start_at", 30, 60), "start": ("start_at", -1, 15), "submit": ("submit_at", -1, 30)}

@@ -4,8 +4,8 @@
 
 Prints the share of samples under each request view (inclusive), each sample's layer (the innermost frame that
 belongs to one: the database driver, the ORM, templates, URL reversing, …), a few named costs inside the top views,
-and the functions with the most samples of their own. py-spy samples only running code by default, so the shares
-are of CPU time.
+and the functions with the most samples of their own. py-spy leaves out the samples it judges idle, but not every
+blocking wait: a share under the database driver is mostly waiting for PostgreSQL.
 """
 
 import re
@@ -19,7 +19,7 @@ COSTS = {
     "database (psycopg, compiler)": r"psycopg/|django/db/models/sql/compiler\.py",
     "password hashing (pbkdf2)": r"pbkdf2|hashers\.py",
     "session and user load": r"sessions/backends|auth/__init__\.py.*get_user|get_user \(",
-    "palette (queries.palette_slots + its partial)": r"palette",
+    "palette (the palette_slots query, the palette_cells tag)": r"palette",
     "draw_versions (attempt start)": r"draw_versions",
 }
 # A sample's layer: the first of these that one of its frames matches, from the innermost frame out.
@@ -69,7 +69,7 @@ def main(paths):
         )
         layers[layer] += count
         own[re.sub(r":\d+\)$", ")", frames[-1])] += count
-    print(f"{total} samples (CPU only)")
+    print(f"{total} samples (those py-spy judged not idle)")
     print("\nby view (inclusive):")
     for name, count in views.most_common(12):
         print(f"  {100 * count / total:5.1f} %  {name}")

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test install lint format check-bank screenshots bench faults clean
+.PHONY: run test install lint format check-bank screenshots bench faults load clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ bench: install  ## page and autosave timings of a 75-question mock (prints figur
 
 faults: install  ## kill a worker, restart PostgreSQL, cut the app's connections mid-load: nothing acknowledged is lost
 	$(BIN)/python bench/faults.py
+
+LEARNERS ?= 500
+load: install  ## a group sitting of LEARNERS (default 500) on gunicorn + PostgreSQL, driven by locust (prints figures)
+	$(BIN)/python bench/load/run.py --learners $(LEARNERS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .test-db.sqlite3* staticfiles .pytest_cache .ruff_cache

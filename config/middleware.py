@@ -26,3 +26,27 @@ class RequestSizeLimitMiddleware:
             context = {"limit_kib": limit // 1024}
             return render(request, "413.html", context, status=413)
         return self.get_response(request)
+
+
+class NulByteMiddleware:
+    """Answer 400 to a NUL byte in the path, the query string or a form body, before any view runs.
+
+    Nothing the app accepts contains one, and PostgreSQL refuses it in a text value, so a path parameter or a
+    query parameter looked up in the database (an invite token, `?bank=`) would end in a 500 there. Django's form
+    fields refuse NUL characters already; this closes the values views read straight from the request.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "").lower()
+        body_is_form = request.content_type == "application/x-www-form-urlencoded"
+        if (
+            "\x00" in request.path
+            or "%00" in query
+            or "\x00" in query
+            or (body_is_form and request.method == "POST" and b"%00" in request.body.lower())
+        ):
+            return render(request, "400.html", status=400)
+        return self.get_response(request)

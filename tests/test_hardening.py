@@ -174,3 +174,18 @@ def test_compose_publishes_only_the_proxy_and_the_app_trusts_exactly_that_one_ho
     nginx = (ROOT / "deploy" / "nginx.conf").read_text()
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in nginx  # overwritten, never appended
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in nginx
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/groups/invite/%00/", "/?bank=%00", "/history/?exam=%00", "/groups/1/assignments/1/debrief/?n=%00"]
+)
+def test_a_nul_byte_anywhere_in_the_url_is_a_400_never_a_500(learner_client, path):
+    response = learner_client.get(path)
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_nul_byte_in_a_form_post_is_a_400(learner_client):
+    response = learner_client.post("/groups/join/", "code=AB%00CD", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400

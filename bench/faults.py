@@ -35,19 +35,12 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.served import psql, wait_until_up  # noqa: E402 - after the path is set
+
 HOST, PORT = "127.0.0.1", 8765
 DB_NAME = "faults_bench"
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-
-
-def psql(sql, database="postgres"):
-    return subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-Atc", sql],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
 
 
 def main():
@@ -105,7 +98,7 @@ def main():
         stderr=log,
     )
     try:
-        wait_until_up()
+        wait_until_up(HOST, PORT)
         result = run(learners, seconds=args.seconds, server=server)
     finally:
         server.send_signal(signal.SIGTERM)
@@ -147,19 +140,6 @@ def prepare(count):
         orders = dict(attempt.slots.values_list("position", "choice_order"))
         learners.append({"session": session.session_key, "attempt": str(attempt.pk), "orders": orders})
     return learners
-
-
-def wait_until_up():
-    for _ in range(100):
-        try:
-            conn = http.client.HTTPConnection(HOST, PORT, timeout=2)
-            conn.request("GET", "/accounts/login/")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("gunicorn did not start")
 
 
 class Learner:

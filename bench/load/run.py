@@ -33,12 +33,14 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from bench.served import psql, wait_until_up  # noqa: E402 - after the path is set
+
 HOST, PORT = "127.0.0.1", 8766
 DB_NAME = "load_bench"
 PASSWORD = "load-bench-" + secrets.token_urlsafe(12)
@@ -60,16 +62,6 @@ ENDPOINTS = [
     "submit",
     "result",
 ]
-
-
-def psql(sql, database="postgres"):
-    return subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-Atc", sql],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
 
 
 def main():
@@ -130,7 +122,7 @@ def main():
     )
     loads = LoadSampler()
     try:
-        wait_until_up()
+        wait_until_up(HOST, PORT)
         workers = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
         print(f"gunicorn: {len(workers)} sync workers (config/gunicorn.conf.py), PostgreSQL, DEBUG off")
         loads.start()
@@ -168,18 +160,6 @@ def prepare(learners, probe_learners):
     ]
     User.objects.bulk_create(users, batch_size=500)
     return f"/exams/{mock.bank.slug}/{mock.slug}/"
-
-
-def wait_until_up():
-    for _ in range(150):
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{PORT}/accounts/login/", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("gunicorn did not start")
 
 
 class LoadSampler(threading.Thread):

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test install lint format check-bank screenshots bench faults load clean
+.PHONY: run test install lint format check-bank screenshots bench faults load load-cluster clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ faults: install  ## kill a worker, restart PostgreSQL, cut the app's connections
 LEARNERS ?= 500
 load: install  ## a group sitting of LEARNERS (default 500) on gunicorn + PostgreSQL, driven by locust (prints figures)
 	$(BIN)/python bench/load/run.py --learners $(LEARNERS)
+
+load-cluster: install  ## the same sitting on two app servers behind HAProxy; one is killed half way (docs/scaling.md)
+	scripts/ensure-haproxy
+	$(BIN)/python bench/load/run.py --learners $(LEARNERS) --servers 2 --no-probe
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .test-db.sqlite3* staticfiles .pytest_cache .ruff_cache

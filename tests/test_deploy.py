@@ -56,3 +56,15 @@ def test_docker_compose_runs_the_app_postgres_and_the_overdue_closer():
     assert "gunicorn" in " ".join(map(str, services["web"]["command"]))
     assert "close_overdue_attempts" in " ".join(map(str, services["closer"]["command"]))
     assert services["db"]["image"].startswith("postgres:")
+
+
+@pytest.mark.django_db
+def test_the_health_check_answers_plain_http_behind_the_tls_redirect(settings):
+    """A load balancer checks each app server over plain HTTP: production's HTTPS redirect must not bounce it."""
+    settings.SECURE_SSL_REDIRECT = True  # as in production
+    client = Client()
+    response = client.get("/healthz/")
+    assert response.status_code == 200 and response.content == b"ok\n"
+    assert "no-cache" in response["Cache-Control"]
+    assert client.get("/accounts/login/").status_code == 301  # everything else still goes to HTTPS
+    assert client.post("/healthz/").status_code == 405

@@ -25,6 +25,7 @@ from locust.exception import StopUser
 SCHEDULE = json.loads(Path(os.environ["LOAD_SCHEDULE"]).read_text()) if "LOAD_SCHEDULE" in os.environ else {}
 RECORD_DIR = SCHEDULE.get("record_dir", ".")
 PID = os.getpid()
+SAVE_TRIES = 5  # a failed autosave (no response, or a 5xx) is sent again after 1 s, up to this many times in all
 MAX_QUESTIONS = 400  # per learner: far more than 3 hours of compressed pace could reach; a bound, not a target
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -155,9 +156,14 @@ class Browser(FastHttpUser):
         chosen = sorted(self.rng.sample(choice_ids, count))
         data = {"page": token, "elapsed": str(int((time.monotonic() - arrived) * 1000)), "choice": chosen}
         path = f"/attempts/{self.attempt}/questions/{position}/answer/"
-        with self.post(path, data, name, htmx=True) as response:
-            if self.expect(response, 200, "Answer saved"):
-                acks.append({"attempt": self.attempt, "position": position, "choices": chosen})
+        for _ in range(SAVE_TRIES):  # as the exam page does: a save that got no answer is sent again
+            with self.post(path, data, name, htmx=True) as response:
+                if self.expect(response, 200, "Answer saved"):
+                    acks.append({"attempt": self.attempt, "position": position, "choices": chosen})
+                    return
+                if response.status_code and response.status_code < 500:
+                    return  # refused (409, 400): the page names it; sending it again would not change that
+            gevent.sleep(1)
 
 
 class Sitting(Browser):

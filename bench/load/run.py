@@ -27,6 +27,7 @@ import json
 import os
 import resource
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -73,7 +74,20 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the database and the records at the end")
     parser.add_argument("--profile", action="store_true", help="py-spy every worker in one phase (--profile-phase)")
     parser.add_argument("--profile-phase", choices=sorted(PROFILE_WINDOWS), default="answering")
+    parser.add_argument(
+        "--servers", type=int, choices=(1, 2), default=1, help="2: two app servers behind HAProxy (docs/scaling.md)"
+    )
+    parser.add_argument(
+        "--kill-after",
+        type=int,
+        default=None,
+        help="with --servers 2: SIGKILL the second app server this many seconds into the answering phase "
+        "(default: half way)",
+    )
+    parser.add_argument("--no-probe", action="store_true", help="skip the capacity step-up (no autosave ratio)")
     args = parser.parse_args()
+    if args.kill_after is None:
+        args.kill_after = args.answer_seconds // 2
     args.step_rates = [int(rate) for rate in args.step_rates.split(",")]
     records = Path(tempfile.mkdtemp(prefix="load-bench-"))
     print(f"records (locust CSVs, raw samples, acknowledged answers, gunicorn's log): {records}")
@@ -99,40 +113,36 @@ def main():
     from django.db import connection
 
     connection.close()
-    log = (records / "gunicorn.log").open("w")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "-c",
-            "config/gunicorn.conf.py",
-            "--bind",
-            f"{HOST}:{PORT}",
-            "--access-logfile",
-            "/dev/null",
-            "--error-logfile",
-            "-",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
+    servers = start_servers(args.servers, records, env)
+    balancer = start_haproxy(records, [server.port for server in servers]) if args.servers > 1 else None
     loads = LoadSampler()
     try:
-        wait_until_up(HOST, PORT)
-        workers = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
-        print(f"gunicorn: {len(workers)} sync workers (config/gunicorn.conf.py), PostgreSQL, DEBUG off")
+        for server in servers:
+            wait_until_up(HOST, server.port)
+        if balancer:
+            wait_until_up(HOST, PORT)
+        workers = [pid for server in servers for pid in server.workers()]
+        print(
+            f"gunicorn: {len(servers)} server(s) with {len(workers)} sync workers in all (config/gunicorn.conf.py), "
+            f"PostgreSQL, DEBUG off" + (f"; HAProxy {balancer.version} in front, on {HOST}:{PORT}" if balancer else "")
+        )
         loads.start()
-        sitting = run_sitting(args, records, env, exam_path, loads, workers)
-        probe = run_probe(args, records, env, exam_path, loads)
+        failover = None
+        schedule = sitting_schedule(args, exam_path)
+        if balancer:
+            failover = Failover(servers[-1], balancer, schedule["start_at"] + 5 + args.kill_after)
+            failover.start()
+        sitting = run_sitting(args, records, env, schedule, loads, workers)
+        if failover:
+            failover.join(timeout=60)
+            sitting["failover"] = failover.result
+        probe = run_probe(args, records, env, exam_path, loads) if not args.no_probe else None
     finally:
         loads.stop()
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
-        log.close()
+        for server in servers:
+            server.stop()
+        if balancer:
+            balancer.stop()
     report(args, records, sitting, probe, loads)
     if not args.keep:
         psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
@@ -160,6 +170,153 @@ def prepare(learners, probe_learners):
     ]
     User.objects.bulk_create(users, batch_size=500)
     return f"/exams/{mock.bank.slug}/{mock.slug}/"
+
+
+class AppServer:
+    """One gunicorn serving the app, as production does, in a process group of its own (killed whole)."""
+
+    def __init__(self, name, port, records, env, workers=None):
+        self.name, self.port = name, port
+        self.log = (records / f"gunicorn-{name}.log").open("w")
+        env = dict(env, **({"GUNICORN_WORKERS": str(workers)} if workers else {}))
+        command = [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.conf.py"]
+        command += ["--bind", f"{HOST}:{port}", "--access-logfile", "/dev/null", "--error-logfile", "-"]
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self.log, stderr=self.log, start_new_session=True
+        )
+
+    def workers(self):
+        return subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout.split()
+
+    def kill(self):
+        """SIGKILL the master and every worker at once: a machine that died, not a graceful stop."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+
+def start_servers(count, records, env):
+    """One server with the machine's default workers, or `count` servers sharing them (ports after PORT)."""
+    if count == 1:
+        return [AppServer("a", PORT, records, env)]
+    each = workers_per_server(count)
+    return [AppServer(chr(ord("a") + n), PORT + 1 + n, records, env, workers=each) for n in range(count)]
+
+
+def workers_per_server(count):
+    """gunicorn's 2n+1 sync workers for the machine, shared by `count` servers (rounded up: one may die)."""
+    return max(2, (2 * (os.cpu_count() or 1) + 1) // count + 1)
+
+
+HAPROXY_CONFIG = """\
+# Written by bench/load/run.py for one run: HAProxy in front of {count} app servers on loopback.
+global
+    maxconn 4096
+    stats socket {socket} mode 600 level admin
+
+defaults
+    mode http
+    option httplog
+    timeout connect 2s
+    timeout client 120s
+    timeout server 60s
+    timeout queue 60s
+    # A request that could not reach a server (refused, reset before it was sent) goes to another one.
+    retries 3
+    option redispatch 1
+
+frontend app
+    bind {host}:{port}
+    default_backend web
+
+backend web
+    balance leastconn
+    # The health check: two failures in a row (1 s apart) take a server out, two successes bring it back.
+    option httpchk
+    http-check send meth GET uri /healthz/ ver HTTP/1.1 hdr Host {host}
+    http-check expect status 200
+    # A sync worker takes one request at a time: HAProxy queues the rest rather than gunicorn's backlog, so a
+    # queued request is never stranded on a server that dies.
+    default-server check inter 1s fall 2 rise 2 maxconn {per_server}
+{servers}
+"""
+
+
+class Balancer:
+    """HAProxy from Debian's package, in front of the app servers; its stats socket tells a server's state."""
+
+    def __init__(self, records, ports, per_server):
+        self.socket = records / "haproxy.sock"
+        servers = "\n".join(f"    server {chr(ord('a') + n)} {HOST}:{port}" for n, port in enumerate(ports))
+        config = HAPROXY_CONFIG.format(
+            count=len(ports), socket=self.socket, host=HOST, port=PORT, per_server=per_server, servers=servers
+        )
+        path = records / "haproxy.cfg"
+        path.write_text(config)
+        check = subprocess.run(["haproxy", "-c", "-f", str(path)], capture_output=True, text=True)
+        if check.returncode:
+            raise SystemExit(f"haproxy refused its configuration:\n{check.stdout}{check.stderr}")
+        self.version = subprocess.run(["haproxy", "-v"], capture_output=True, text=True).stdout.split()[2]
+        self.log = (records / "haproxy.log").open("w")
+        self.process = subprocess.Popen(["haproxy", "-db", "-f", str(path)], stdout=self.log, stderr=self.log)
+
+    def server_states(self):
+        """{server name: 'UP' | 'DOWN' | ...} from `show stat` on the stats socket."""
+        import socket
+
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.settimeout(2)
+            connection.connect(str(self.socket))
+            connection.sendall(b"show stat\n")
+            data = b""
+            while chunk := connection.recv(65536):
+                data += chunk
+        rows = [line.split(",") for line in data.decode().splitlines() if line and not line.startswith("#")]
+        return {row[1]: row[17] for row in rows if row[0] == "web" and row[1] not in ("BACKEND", "FRONTEND")}
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.log.close()
+
+
+def start_haproxy(records, ports):
+    if not shutil.which("haproxy"):
+        raise SystemExit("--servers 2 needs HAProxy: `make load-cluster` installs Debian's package (scripts/ensure-haproxy)")
+    return Balancer(records, ports, per_server=workers_per_server(len(ports)))
+
+
+class Failover(threading.Thread):
+    """At one moment of the answering phase, SIGKILL an app server; time until HAProxy's check takes it out."""
+
+    def __init__(self, server, balancer, moment):
+        super().__init__(daemon=True)
+        self.server, self.balancer, self.moment = server, balancer, moment
+        self.result = None
+
+    def run(self):
+        time.sleep(max(0, self.moment - time.time()))
+        killed_at = time.time()
+        self.server.kill()
+        out_at = None
+        while time.time() < killed_at + 30:
+            try:
+                if self.balancer.server_states().get(self.server.name, "").startswith("DOWN"):
+                    out_at = time.time()
+                    break
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.result = {"server": self.server.name, "killed_at": killed_at, "out_at": out_at}
+        took = f"{1000 * (out_at - killed_at):.0f} ms" if out_at else "not within 30 s"
+        print(f"failover: killed app server {self.server.name} (SIGKILL, master and workers); HAProxy took it out after {took}")
 
 
 class LoadSampler(threading.Thread):
@@ -225,7 +382,8 @@ def locust(records, env, schedule, user_class, users, name):
     return samples, acks
 
 
-def run_sitting(args, records, env, exam_path, loads, workers):
+def sitting_schedule(args, exam_path):
+    """The sitting's wall-clock moments: lobby, start, submit, end."""
     now = time.time()
     lobby_seconds = 20 + args.learners * 0.2  # logins cost 0.3-0.5 s of hashing each: a window they fit in
     schedule = {
@@ -240,6 +398,11 @@ def run_sitting(args, records, env, exam_path, loads, workers):
     schedule["start_at"] = schedule["lobby_at"] + lobby_seconds + 10
     schedule["submit_at"] = schedule["start_at"] + 5 + args.answer_seconds
     schedule["end_at"] = schedule["submit_at"] + 5 + 60
+    return schedule
+
+
+def run_sitting(args, records, env, schedule, loads, workers):
+    lobby_seconds = schedule["lobby_seconds"]
     print(
         f"sitting: {args.learners} learners; lobby {lobby_seconds:.0f} s, start within 5 s, answering "
         f"{args.answer_seconds} s, submit within 5 s, results"
@@ -396,11 +559,13 @@ def report(args, records, sitting, probe, loads):
         "load average (1 min, highest in the phase): " + ", ".join(f"{k} {v:.2f}" for k, v in sitting["loads"].items())
     )
 
-    steps = summarise(probe["samples"])
+    failover_report(sitting)
+    steps = summarise(probe["samples"]) if probe else {}
     best = {"bare POST": 0.0, "autosave": 0.0}
-    print("\n| step-up | target req/s | achieved req/s | errors | p50 ms | p95 ms | p99 ms | load | holds |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for step in probe["steps"]:
+    if probe:
+        print("\n| step-up | target req/s | achieved req/s | errors | p50 ms | p95 ms | p99 ms | load | holds |")
+        print("|---|---|---|---|---|---|---|---|---|")
+    for step in probe["steps"] if probe else []:
         row = steps.get(f"probe {step['kind']} @{step['rate']}/s")
         if not row:
             continue
@@ -420,15 +585,18 @@ def report(args, records, sitting, probe, loads):
         if rate >= 0.95 * top:
             print(f"note: {kind} held at the top step ({top} req/s): its capacity is at least that, not measured")
     print(
-        f"capacity (highest rate delivered, ≥ 95 % of a step's, with p95 ≤ 100 ms and no error): "
+        "capacity: not measured in this run (--no-probe)"
+        if not probe
+        else f"capacity (highest rate delivered, ≥ 95 % of a step's, with p95 ≤ 100 ms and no error): "
         f"autosave {best['autosave']:.0f} req/s, "
         f"bare POST {best['bare POST']:.0f} req/s"
     )
     # The steps past capacity are meant to fail; the probe learners' own logins, starts and pages are not.
     probe_errors = sum(row["errors"] for name, row in steps.items() if "@" not in name)
 
-    lost, problems = integrity(sitting["acks"] + probe["acks"], args.learners)
-    acknowledged = sum(1 for ack in sitting["acks"] + probe["acks"] if "position" in ack)
+    all_acks = sitting["acks"] + (probe["acks"] if probe else [])
+    lost, problems = integrity(all_acks, args.learners)
+    acknowledged = sum(1 for ack in all_acks if "position" in ack)
     print(f"\nintegrity: {acknowledged} acknowledged answers checked, {lost} not stored as acknowledged")
     for problem in problems:
         print(f"integrity: {problem}")
@@ -442,7 +610,24 @@ def report(args, records, sitting, probe, loads):
     print(
         f"load: learners={args.learners} start_p95={p95('start')} autosave_p95={p95('autosave')} "
         f"question_p95={p95('question page')} submit_p95={p95('submit')} result_p95={p95('result')} "
-        f"errors={errors + len(problems)} lost={lost} autosave_ratio={ratio:.2f}"
+        f"errors={errors + len(problems)} lost={lost} autosave_ratio={f"{ratio:.2f}" if probe else "n/a"}"
+    )
+
+
+def failover_report(sitting):
+    """With two servers: which requests failed around the kill, and whether any failed elsewhere."""
+    result = sitting.get("failover")
+    if not result:
+        return
+    killed, out = result["killed_at"], result["out_at"] or result["killed_at"] + 30
+    failed = [(name, start) for name, start, _, ok in sitting["samples"] if not ok]
+    around = [name for name, start in failed if killed - 60 <= start <= out + 2]  # a request may start before
+    elsewhere = len(failed) - len(around)
+    kinds = ", ".join(f"{name} {around.count(name)}" for name in sorted(set(around))) or "none"
+    print(
+        f"failover: {len(around)} requests failed while server {result['server']} died and was taken out "
+        f"({kinds}); {elsewhere} failed at any other time. A failed autosave is retried after 1 s, as the "
+        "exam page does, and only a saved answer counts as acknowledged"
     )
 
 

@@ -161,6 +161,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# A load balancer checks each app server over plain HTTP, behind the TLS proxy: never redirected to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 SESSION_COOKIE_HTTPONLY = True
 # Idle sessions end after 12 hours without a request (SessionIdleExpiryMiddleware renews the session at most every
 # 10 minutes while the user is active). Longer than any exam with extra time, so an exam never outlives its login.

@@ -498,7 +498,15 @@ def attempt_finish(*, attempt_id, now: datetime, reason: str = Attempt.FinishRea
             )
             slot.is_first_exposure = slot.question_id not in seen
             seen.add(slot.question_id)  # two versions of one question in one attempt: the first by position
-        AttemptSlot.objects.bulk_update(slots, ["is_correct", "is_first_exposure"])
+        # At most four UPDATEs, one per (correct, first) pair, instead of bulk_update's one statement with a
+        # 150-branch CASE: in a submit spike PostgreSQL planned that CASE for every one of the 500 attempts.
+        by_outcome: dict[tuple[bool, bool], list[int]] = {}
+        for slot in slots:
+            by_outcome.setdefault((slot.is_correct, slot.is_first_exposure), []).append(slot.pk)
+        for (is_correct, is_first_exposure), slot_ids in by_outcome.items():
+            AttemptSlot.objects.filter(pk__in=slot_ids).update(
+                is_correct=is_correct, is_first_exposure=is_first_exposure
+            )
         attempt.state = AttemptState.FINISHED
         attempt.finished_at = now
         attempt.finish_reason = reason

@@ -182,6 +182,20 @@ class TestGradingAndFinish:
             False,
         ]
 
+    def test_finish_writes_in_a_fixed_number_of_statements(self, attempt, django_assert_max_num_queries):
+        """However many slots: the slot updates are grouped by outcome (at most four), never one per slot."""
+        slots = list(attempt.slots.prefetch_related("question_version__choices"))
+        now = timezone.now()
+        services.attempt_save_answer(
+            attempt=attempt, position=slots[0].position, choice_ids=correct_ids(slots[0]), now=now
+        )
+        # savepoint/lock/choices/slots/user lock/seen + up to 4 slot updates + attempt save + review cards
+        with django_assert_max_num_queries(16):
+            finished = services.attempt_finish(attempt_id=attempt.pk, now=now)
+        stored = dict(finished.slots.values_list("position", "is_correct"))
+        assert stored == {slot.position: slot.position == slots[0].position for slot in slots}
+        assert finished.slots.filter(is_first_exposure=True).count() == len(slots)
+
     def test_finishing_twice_scores_once(self, attempt):
         first = services.attempt_finish(attempt_id=attempt.pk, now=timezone.now())
         second = services.attempt_finish(attempt_id=attempt.pk, now=timezone.now() + timedelta(minutes=5))

@@ -289,7 +289,9 @@ class Balancer:
 
 def start_haproxy(records, ports):
     if not shutil.which("haproxy"):
-        raise SystemExit("--servers 2 needs HAProxy: `make load-cluster` installs Debian's package (scripts/ensure-haproxy)")
+        raise SystemExit(
+            "--servers 2 needs HAProxy: `make load-cluster` installs Debian's package (scripts/ensure-haproxy)"
+        )
     return Balancer(records, ports, per_server=workers_per_server(len(ports)))
 
 
@@ -316,7 +318,9 @@ class Failover(threading.Thread):
             time.sleep(0.05)
         self.result = {"server": self.server.name, "killed_at": killed_at, "out_at": out_at}
         took = f"{1000 * (out_at - killed_at):.0f} ms" if out_at else "not within 30 s"
-        print(f"failover: killed app server {self.server.name} (SIGKILL, master and workers); HAProxy took it out after {took}")
+        print(
+            f"failover: killed app server {self.server.name} (SIGKILL, master and workers); HAProxy took it out after {took}"
+        )
 
 
 class LoadSampler(threading.Thread):
@@ -604,13 +608,15 @@ def report(args, records, sitting, probe, loads):
         print(f"integrity: {args.learners} attempts finished once each, every score equals a fresh re-grade")
     errors = sum(row["errors"] for row in rows.values()) + probe_errors
 
+    ratio_text = f"{ratio:.2f}" if probe else "n/a"  # not measured without the step-up
+
     def p95(name):
         return f"{rows.get(name, {}).get('p95', 0):.0f}"
 
     print(
         f"load: learners={args.learners} start_p95={p95('start')} autosave_p95={p95('autosave')} "
         f"question_p95={p95('question page')} submit_p95={p95('submit')} result_p95={p95('result')} "
-        f"errors={errors + len(problems)} lost={lost} autosave_ratio={f"{ratio:.2f}" if probe else "n/a"}"
+        f"errors={errors + len(problems)} lost={lost} autosave_ratio={ratio_text}"
     )
 
 

@@ -1,7 +1,31 @@
 """Project-wide request guards that belong to no app."""
 
 from django.conf import settings
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
+
+HEALTH_CHECK_PATH = "/healthz/"
+
+
+class HealthCheckMiddleware:
+    """`/healthz/` for a load balancer's or a container's health check: 200 while this app process answers.
+
+    First in the chain, so a check that asks by address needs no allowed Host, no session and no HTTPS redirect.
+    It asks nothing of the database on purpose: when PostgreSQL is away every server is equally unable, and taking
+    them all out of rotation would turn the app's own error pages into the balancer's 503 for everyone.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path != HEALTH_CHECK_PATH:
+            return self.get_response(request)
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        response = HttpResponse("ok\n", content_type="text/plain")
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class RequestSizeLimitMiddleware:

@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from config import views as config_views
 from quizapp.progress import views as progress_views
 
 urlpatterns = [
@@ -15,7 +14,6 @@ urlpatterns = [
     path("audit/", include("quizapp.audit.urls")),
     path("", include("quizapp.exams.urls")),
     path("admin/", admin.site.urls),
-    path("healthz/", config_views.healthz, name="healthz"),
 ]
 
 handler400 = "config.views.bad_request"

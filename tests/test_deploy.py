@@ -59,12 +59,15 @@ def test_docker_compose_runs_the_app_postgres_and_the_overdue_closer():
 
 
 @pytest.mark.django_db
-def test_the_health_check_answers_plain_http_behind_the_tls_redirect(settings):
-    """A load balancer checks each app server over plain HTTP: production's HTTPS redirect must not bounce it."""
+def test_the_health_check_answers_plain_http_by_address(settings):
+    """A load balancer or a container checks each app server over plain HTTP, by its address: production's HTTPS
+    redirect and its allowed hosts must not turn the check into a 301 or a 400."""
     settings.SECURE_SSL_REDIRECT = True  # as in production
-    client = Client()
+    settings.ALLOWED_HOSTS = ["exams.example.com"]
+    client = Client(HTTP_HOST="10.0.0.7:8000")
     response = client.get("/healthz/")
     assert response.status_code == 200 and response.content == b"ok\n"
-    assert "no-cache" in response["Cache-Control"]
-    assert client.get("/accounts/login/").status_code == 301  # everything else still goes to HTTPS
+    assert response["Cache-Control"] == "no-store"
     assert client.post("/healthz/").status_code == 405
+    assert client.get("/accounts/login/").status_code == 400  # any other page: an unknown host is refused
+    assert Client(HTTP_HOST="exams.example.com").get("/accounts/login/").status_code == 301  # and goes to HTTPS

@@ -48,7 +48,6 @@ GROUP_OWNER = only("owner")
 # name -> (who may, methods to try, which objects the URL names)
 EXPECTATIONS = {
     "home": (PUBLIC, ["GET"], None),
-    "healthz": (PUBLIC, ["GET"], None),
     "history": (SIGNED_IN, ["GET"], None),
     "progress:history_csv": (SIGNED_IN, ["GET"], None),
     "progress:review": (SIGNED_IN, ["GET", "POST"], None),

@@ -44,6 +44,7 @@ from bench.served import psql, wait_until_up  # noqa: E402 - after the path is s
 
 HOST, PORT = "127.0.0.1", 8766
 DB_NAME = "load_bench"
+REDIS_DB = 9
 PASSWORD = "load-bench-" + secrets.token_urlsafe(12)
 PREFIX = {"Sitting": "learner-", "Probe": "probe-"}
 STEP_RATES = [25, 50, 75, 100, 125, 150, 175, 200, 250, 300, 400, 500, 600, 800, 1000]
@@ -103,6 +104,9 @@ def main():
         CONN_MAX_AGE=os.environ.get("CONN_MAX_AGE", "60"),  # as docker-compose.yml runs it
         PYTHONPATH=str(ROOT),
     )
+    if args.servers > 1 and redis_answers():
+        # Several servers share one cache, as docker-compose.yml runs them (a database number of its own, flushed).
+        env["REDIS_URL"] = f"redis://{HOST}:6379/{REDIS_DB}"
     os.environ.update(env)
     import django
 
@@ -124,7 +128,9 @@ def main():
         workers = [pid for server in servers for pid in server.workers()]
         print(
             f"gunicorn: {len(servers)} server(s) with {len(workers)} sync workers in all (config/gunicorn.conf.py), "
-            f"PostgreSQL, DEBUG off" + (f"; HAProxy {balancer.version} in front, on {HOST}:{PORT}" if balancer else "")
+            "PostgreSQL, DEBUG off"
+            + (f"; HAProxy {balancer.version} in front, on {HOST}:{PORT}" if balancer else "")
+            + ("; one Redis cache for all" if env.get("REDIS_URL") else "")
         )
         loads.start()
         failover = None
@@ -146,6 +152,18 @@ def main():
     report(args, records, sitting, probe, loads)
     if not args.keep:
         psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+
+
+def redis_answers():
+    """Whether this machine's Redis (127.0.0.1:6379) answers; if it does, empty the bench's database on it."""
+    import redis
+
+    try:
+        redis.Redis(host=HOST, port=6379, db=REDIS_DB, socket_connect_timeout=1).flushdb()
+    except redis.RedisError:
+        print("cache: no Redis on 127.0.0.1:6379, so each worker keeps its own cache (the rate limits count apart)")
+        return False
+    return True
 
 
 def prepare(learners, probe_learners):

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.HealthCheckMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",
     "config.middleware.NulByteMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -100,6 +101,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif env_bool("DATABASE_POOLER_TRANSACTION", False):
+    # Behind PgBouncer in transaction mode (docs/scaling.md) a connection is lent for one transaction at a time:
+    # no server-side cursor may outlive it, and psycopg must not prepare statements on a server connection the
+    # next transaction may not get.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -131,7 +138,20 @@ AXES_CLIENT_IP_CALLABLE = "quizapp.accounts.client.client_ip"
 # Sign-up and password reset are throttled per client address (docs/security.md says why and how far).
 SIGNUP_RATE_LIMIT = {"limit": 10, "window_seconds": 3600}
 PASSWORD_RESET_RATE_LIMIT = {"limit": 5, "window_seconds": 3600}
+# Each process keeps its own cache unless REDIS_URL names a shared one. The cache holds only what can be rebuilt
+# (rendered dashboard figures) and the sign-up and reset rate limits, which count per process without a shared
+# cache: with several app servers (docs/scaling.md) set REDIS_URL so that they count across all of them.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "quizapp"}}
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": "quizapp",
+            # A cache that is away must not hold a request for long: it is asked, not waited for.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 
 # No request body larger than this is read (config/middleware.py); form fields are capped the same way.
 MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", str(1024 * 1024)))
@@ -161,8 +181,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# A load balancer checks each app server over plain HTTP, behind the TLS proxy: never redirected to HTTPS.
-SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 SESSION_COOKIE_HTTPONLY = True
 # Idle sessions end after 12 hours without a request (SessionIdleExpiryMiddleware renews the session at most every
 # 10 minutes while the user is active). Longer than any exam with extra time, so an exam never outlives its login.

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 
 def client_ip(request) -> str | None:
@@ -23,10 +27,14 @@ def client_ip(request) -> str | None:
 def over_rate_limit(request, scope: str, *, limit: int, window_seconds: int) -> bool:
     """Count one more `scope` request from this client; True once it exceeds `limit` within the window."""
     key = f"rate:{scope}:{client_ip(request) or 'unknown'}"
-    cache.add(key, 0, timeout=window_seconds)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window_seconds)
-        count = 1
+        cache.add(key, 0, timeout=window_seconds)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window_seconds)
+            count = 1
+    except Exception:  # a shared cache that is away (REDIS_URL): let the person through rather than fail the page
+        logger.warning("rate limit %s not counted: the cache is unavailable", scope, exc_info=True)
+        return False
     return count > limit

@@ -1,6 +1,7 @@
 """The learner's dashboard, history, reviews, drills and notes. Views check access, call one service, render."""
 
 import csv
+import logging
 import random
 
 from django.contrib import messages
@@ -20,6 +21,8 @@ from quizapp.exams.models import Attempt, ExamBlueprint
 from . import charts, drills, queries, readiness, review
 from .exports import answer_rows
 from .forms import HistoryFilterForm
+
+logger = logging.getLogger(__name__)
 
 HISTORY_PER_PAGE = 20
 DASHBOARD_CACHE_SECONDS = 600
@@ -45,7 +48,11 @@ def dashboard_figures(user, bank, now) -> str:
     version = queries.stats_version(user, bank)
     day, zone = timezone.localdate(now), timezone.get_current_timezone_name()
     key = f"progress:dashboard:{user.pk}:{bank.pk}:{version}:{day}:{zone}"
-    html = cache.get(key)
+    try:
+        html = cache.get(key)
+    except Exception:  # a shared cache that is away (REDIS_URL) costs a render, not the page
+        logger.warning("dashboard figures rendered without the cache: it is unavailable", exc_info=True)
+        return render_to_string("progress/_figures.html", figures(user, bank, now))
     if html is None:
         html = render_to_string("progress/_figures.html", figures(user, bank, now))
         cache.set(key, html, DASHBOARD_CACHE_SECONDS)

@@ -49,9 +49,9 @@ LEARNERS ?= 500
 load: install  ## a group sitting of LEARNERS (default 500) on gunicorn + PostgreSQL, driven by locust (prints figures)
 	$(BIN)/python bench/load/run.py --learners $(LEARNERS)
 
-load-cluster: install  ## the same sitting on two app servers behind HAProxy; one is killed half way (docs/scaling.md)
-	scripts/ensure-haproxy
-	$(BIN)/python bench/load/run.py --learners $(LEARNERS) --servers 2 --no-probe
+load-cluster: install  ## the same sitting on two app servers behind HAProxy, over PgBouncer; one server is killed half way (docs/scaling.md)
+	scripts/ensure-packages haproxy pgbouncer
+	$(BIN)/python bench/load/run.py --learners $(LEARNERS) --servers 2 --pgbouncer --no-probe
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* .test-db.sqlite3* staticfiles .pytest_cache .ruff_cache

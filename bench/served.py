@@ -5,10 +5,10 @@ import time
 import urllib.request
 
 
-def psql(sql, database="postgres"):
+def psql(sql, database="postgres", port=5432):
     """Run one statement on this machine's PostgreSQL (trust auth, user postgres); returns its unaligned output."""
     return subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-Atc", sql],
+        ["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", database, "-Atc", sql],
         capture_output=True,
         text=True,
         check=True,

@@ -45,6 +45,7 @@ from bench.served import psql, wait_until_up  # noqa: E402 - after the path is s
 HOST, PORT = "127.0.0.1", 8766
 DB_NAME = "load_bench"
 REDIS_DB = 9
+PGBOUNCER_PORT, PGBOUNCER_POOL = 6433, 20
 PASSWORD = "load-bench-" + secrets.token_urlsafe(12)
 PREFIX = {"Sitting": "learner-", "Probe": "probe-"}
 STEP_RATES = [25, 50, 75, 100, 125, 150, 175, 200, 250, 300, 400, 500, 600, 800, 1000]
@@ -86,6 +87,9 @@ def main():
         "(default: half way)",
     )
     parser.add_argument("--no-probe", action="store_true", help="skip the capacity step-up (no autosave ratio)")
+    parser.add_argument(
+        "--pgbouncer", action="store_true", help="the app servers reach PostgreSQL through PgBouncer, transaction mode"
+    )
     args = parser.parse_args()
     if args.kill_after is None:
         args.kill_after = args.answer_seconds // 2
@@ -107,7 +111,12 @@ def main():
     if args.servers > 1 and redis_answers():
         # Several servers share one cache, as docker-compose.yml runs them (a database number of its own, flushed).
         env["REDIS_URL"] = f"redis://{HOST}:6379/{REDIS_DB}"
-    os.environ.update(env)
+    os.environ.update(env)  # the set-up and the integrity check talk to PostgreSQL directly
+    server_env = dict(env)
+    if args.pgbouncer:
+        server_env.update(
+            DATABASE_URL=f"postgres://postgres@{HOST}:{PGBOUNCER_PORT}/{DB_NAME}", DATABASE_POOLER_TRANSACTION="true"
+        )
     import django
 
     django.setup()
@@ -117,7 +126,8 @@ def main():
     from django.db import connection
 
     connection.close()
-    servers = start_servers(args.servers, records, env)
+    pooler = PgBouncer(records) if args.pgbouncer else None
+    servers = start_servers(args.servers, records, server_env)
     balancer = start_haproxy(records, [server.port for server in servers]) if args.servers > 1 else None
     loads = LoadSampler()
     try:
@@ -131,6 +141,11 @@ def main():
             "PostgreSQL, DEBUG off"
             + (f"; HAProxy {balancer.version} in front, on {HOST}:{PORT}" if balancer else "")
             + ("; one Redis cache for all" if env.get("REDIS_URL") else "")
+            + (
+                f"; through PgBouncer {pooler.version} (transaction mode, {PGBOUNCER_POOL} server connections)"
+                if pooler
+                else ""
+            )
         )
         loads.start()
         failover = None
@@ -149,6 +164,8 @@ def main():
             server.stop()
         if balancer:
             balancer.stop()
+        if pooler:
+            pooler.stop()
     report(args, records, sitting, probe, loads)
     if not args.keep:
         psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
@@ -311,6 +328,59 @@ def start_haproxy(records, ports):
             "--servers 2 needs HAProxy: `make load-cluster` installs Debian's package (scripts/ensure-haproxy)"
         )
     return Balancer(records, ports, per_server=workers_per_server(len(ports)))
+
+
+PGBOUNCER_CONFIG = """\
+; Written by bench/load/run.py for one run: PgBouncer in transaction mode between the app servers and PostgreSQL.
+[databases]
+{db} = host={host} port=5432 dbname={db} user=postgres
+
+[pgbouncer]
+listen_addr = {host}
+listen_port = {port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {folder}/userlist.txt
+pool_mode = transaction
+default_pool_size = {pool}
+max_client_conn = 500
+logfile = {folder}/pgbouncer.log
+pidfile = {folder}/pgbouncer.pid
+"""
+
+
+class PgBouncer:
+    """Debian's PgBouncer in transaction mode: every app worker's connection shares a pool of {PGBOUNCER_POOL}."""
+
+    def __init__(self, records):
+        program = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        if not Path(program).exists():
+            raise SystemExit("--pgbouncer needs PgBouncer: `make load-cluster` installs Debian's package")
+        # PgBouncer refuses to run as root: it runs as postgres, so its folder is not under the private records.
+        folder = Path(tempfile.mkdtemp(prefix="load-bench-pgbouncer-"))
+        folder.chmod(0o777)
+        (records / "pgbouncer").symlink_to(folder)
+        (folder / "userlist.txt").write_text('"postgres" ""\n')
+        config = folder / "pgbouncer.ini"
+        config.write_text(
+            PGBOUNCER_CONFIG.format(db=DB_NAME, host=HOST, port=PGBOUNCER_PORT, folder=folder, pool=PGBOUNCER_POOL)
+        )
+        self.version = subprocess.run([program, "--version"], capture_output=True, text=True).stdout.split()[1]
+        command = [program, str(config)]
+        if os.geteuid() == 0:
+            command[1:1] = ["-u", "postgres"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(50):
+            try:
+                psql("SELECT 1", database=DB_NAME, port=PGBOUNCER_PORT)
+                return
+            except subprocess.CalledProcessError:
+                time.sleep(0.2)
+        raise SystemExit(f"PgBouncer did not start: see {folder}/pgbouncer.log")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
 
 
 class Failover(threading.Thread):

@@ -32,9 +32,11 @@ CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 PAGE_INPUT = re.compile(r'name="page" value="([^"]+)"')
 CHOICE_INPUT = re.compile(r'<input type="(checkbox|radio)" name="choice" value="(\d+)"')
 ATTEMPT_PATH = re.compile(r"^/attempts/([0-9a-f-]{36})/")
+POLL_URL = re.compile(r'hx-get="([^"]+\?v=[^"]*)"')
+POLL_SECONDS = 3  # the lobby's and the proctor table's hx-trigger="every 3s"
 
-numbers = {"Sitting": itertools.count(), "Probe": itertools.count()}
-finished = {"Sitting": 0, "Probe": 0}
+numbers = {"Sitting": itertools.count(), "Probe": itertools.count(), "Instructor": itertools.count()}
+finished = {"Sitting": 0, "Probe": 0, "Instructor": 0}
 samples = []
 acks = []
 failed_kinds = set()
@@ -73,16 +75,15 @@ class Browser(FastHttpUser):
     def on_start(self):
         kind = type(self).__name__
         self.number = next(numbers[kind])
-        self.username = f"{SCHEDULE['prefix'][kind]}{self.number}"
+        self.username = SCHEDULE["instructor"] if kind == "Instructor" else f"{SCHEDULE['prefix'][kind]}{self.number}"
         self.rng = random.Random(f"{kind}-{self.number}")
         self.csrf = ""
         self.pages = {}  # position -> (save token, arrival time, input type, choice ids)
         self.attempt = None
 
     def done(self):
-        kind = type(self).__name__
-        finished[kind] += 1
-        if finished[kind] >= SCHEDULE["users"][kind]:
+        finished[type(self).__name__] += 1
+        if all(finished[kind] >= SCHEDULE["users"].get(kind, 0) for kind in finished):
             gevent.spawn_later(1, self.environment.runner.quit)
         raise StopUser()
 
@@ -103,8 +104,9 @@ class Browser(FastHttpUser):
         body = urlencode(data, doseq=True)
         return self.client.post(path, data=body, name=name, headers=headers, catch_response=True, **kwargs)
 
-    def log_in(self, login_name="login"):
-        exam = SCHEDULE["exam_path"]
+    def log_in(self, login_name="login", landing=None, landing_name="lobby (exam page)", landing_text="Start"):
+        """Log in through the form and land on `landing` (the exam's page by default); keep its CSRF token."""
+        exam = landing or SCHEDULE["exam_path"]
         with self.client.get(f"/accounts/login/?next={exam}", name="login page", catch_response=True) as response:
             if not self.expect(response, 200):
                 return False
@@ -118,11 +120,31 @@ class Browser(FastHttpUser):
         with self.post("/accounts/login/", data, login_name, allow_redirects=False) as response:
             if not self.expect(response, 302):
                 return False
-        with self.client.get(exam, name="lobby (exam page)", catch_response=True) as response:
-            if not self.expect(response, 200, "Start"):
+        with self.client.get(exam, name=landing_name, catch_response=True) as response:
+            if not self.expect(response, 200, landing_text):
                 return False
             self.csrf = CSRF_INPUT.search(response.text).group(1)
+            poll = POLL_URL.search(response.text)
+            self.poll_url = poll.group(1).replace("&amp;", "&") if poll else None
         return True
+
+    def poll(self, name, redirect_name=None):
+        """One htmx poll with the page's version token: 204 while unchanged, the fresh part (and its new token)
+        when something changed; returns the response's HX-Redirect, if any (recorded as `redirect_name`)."""
+        headers = {"HX-Request": "true"}
+        with self.client.get(self.poll_url, name=name, headers=headers, catch_response=True) as response:
+            if response.status_code == 204:
+                response.success()
+                return None
+            if not self.expect(response, 200):
+                return None
+            redirect = response.headers.get("HX-Redirect")
+            if redirect and redirect_name:
+                response.request_meta["name"] = redirect_name
+            fresh = POLL_URL.search(response.text or "")
+            if fresh:
+                self.poll_url = fresh.group(1).replace("&amp;", "&")
+            return redirect
 
     def start_exam(self, name="start"):
         data = {"csrfmiddlewaretoken": self.csrf}
@@ -135,8 +157,8 @@ class Browser(FastHttpUser):
             self.attempt = match.group(1)
         return True
 
-    def open_question(self, position, name="question page"):
-        path = f"/attempts/{self.attempt}/questions/{position}/"
+    def open_question(self, position, name="question page", path=None):
+        path = path or f"/attempts/{self.attempt}/questions/{position}/"
         with self.client.get(path, name=name, catch_response=True) as response:
             if not self.expect(response, 200):
                 return False
@@ -174,16 +196,28 @@ class Sitting(Browser):
         gevent.sleep(self.rng.uniform(2, 4))
         return time.time() < SCHEDULE["submit_at"]
 
+    def wait_in_the_lobby(self):
+        """Poll the lobby as its page does until the instructor starts; the poll that answers with the exam's
+        address started this learner's attempt (its time is the start's). Then open the exam as the page does."""
+        while time.time() < SCHEDULE["start_at"] + 60:
+            gevent.sleep(POLL_SECONDS)
+            redirect = self.poll("lobby poll", redirect_name="start")
+            match = ATTEMPT_PATH.match(redirect or "")
+            if match:
+                self.attempt = match.group(1)
+                return self.open_question(1, path=redirect)  # /attempts/<id>/ sends the page to question 1
+        return False
+
     @task
     def sit(self):
         sleep_until(SCHEDULE["lobby_at"] + self.rng.uniform(0, SCHEDULE["lobby_seconds"]))
-        if not self.log_in():
+        lobby = {"landing": SCHEDULE["lobby_path"], "landing_name": "lobby", "landing_text": "Waiting for your"}
+        if not self.log_in(**lobby) or not self.wait_in_the_lobby():
             self.done()
-        sleep_until(SCHEDULE["start_at"] + self.rng.uniform(0, 5))
-        if not self.start_exam():
-            self.done()
-        for position in itertools.islice(itertools.cycle(range(1, SCHEDULE["question_count"] + 1)), MAX_QUESTIONS):
-            if time.time() >= SCHEDULE["submit_at"] or not self.open_question(position):
+        for n, position in enumerate(
+            itertools.islice(itertools.cycle(range(1, SCHEDULE["question_count"] + 1)), MAX_QUESTIONS)
+        ):
+            if time.time() >= SCHEDULE["submit_at"] or (n and not self.open_question(position)):
                 break
             if not self.pause():
                 break
@@ -215,6 +249,30 @@ class Sitting(Browser):
             acks.append({"attempt": self.attempt, "submitted": True})
             with self.client.get(f"/attempts/{self.attempt}/result/", name="result", catch_response=True) as response:
                 self.expect(response, 200)
+        self.done()
+
+
+class Instructor(Browser):
+    """The group's instructor: opens the proctor page during the lobby, watches it (its 3 s poll), starts the
+    sitting for everyone at the start moment, and keeps watching until the submits."""
+
+    fixed_count = 1
+
+    @task
+    def proctor(self):
+        sleep_until(SCHEDULE["lobby_at"])
+        page = {"landing": SCHEDULE["proctor_path"], "landing_name": "proctor", "landing_text": "Start for everyone"}
+        if not self.log_in("instructor login", **page):
+            self.done()
+        while time.time() < SCHEDULE["start_at"]:
+            gevent.sleep(min(POLL_SECONDS, max(0.01, SCHEDULE["start_at"] - time.time())))
+            self.poll("proctor poll")
+        path = SCHEDULE["proctor_path"] + "start/"
+        with self.post(path, {"csrfmiddlewaretoken": self.csrf}, "instructor start", allow_redirects=False) as response:
+            self.expect(response, 302)
+        while time.time() < SCHEDULE["submit_at"]:
+            gevent.sleep(POLL_SECONDS)
+            self.poll("proctor poll")
         self.done()
 
 

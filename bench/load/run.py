@@ -48,6 +48,7 @@ REDIS_DB = 9
 PGBOUNCER_PORT, PGBOUNCER_POOL = 6433, 20
 PASSWORD = "load-bench-" + secrets.token_urlsafe(12)
 PREFIX = {"Sitting": "learner-", "Probe": "probe-"}
+INSTRUCTOR = "instructor-0"
 STEP_RATES = [25, 50, 75, 100, 125, 150, 175, 200, 250, 300, 400, 500, 600, 800, 1000]
 STEP_SECONDS = 6
 # When to profile, from which moment of the schedule and for how long (s): 60 s of answering, or a whole spike.
@@ -55,7 +56,12 @@ PROFILE_WINDOWS = {"answering": ("start_at", 30, 60), "start": ("start_at", -1, 
 ENDPOINTS = [
     "login page",
     "login",
-    "lobby (exam page)",
+    "lobby",
+    "lobby poll",
+    "instructor login",
+    "proctor",
+    "proctor poll",
+    "instructor start",
     "start",
     "question page",
     "autosave",
@@ -121,7 +127,7 @@ def main():
 
     django.setup()
     began = time.monotonic()
-    exam_path = prepare(args.learners, args.probe_learners)
+    paths = prepare(args.learners, args.probe_learners)
     print(f"set-up: {time.monotonic() - began:.0f} s (database, bank, {args.learners + args.probe_learners} learners)")
     from django.db import connection
 
@@ -149,7 +155,7 @@ def main():
         )
         loads.start()
         failover = None
-        schedule = sitting_schedule(args, exam_path)
+        schedule = sitting_schedule(args, paths)
         if balancer:
             failover = Failover(servers[-1], balancer, schedule["start_at"] + 5 + args.kill_after)
             failover.start()
@@ -157,7 +163,7 @@ def main():
         if failover:
             failover.join(timeout=60)
             sitting["failover"] = failover.result
-        probe = run_probe(args, records, env, exam_path, loads) if not args.no_probe else None
+        probe = run_probe(args, records, env, paths, loads) if not args.no_probe else None
     finally:
         loads.stop()
         for server in servers:
@@ -184,12 +190,18 @@ def redis_answers():
 
 
 def prepare(learners, probe_learners):
-    """The database, the shipped bank and its exams, and the learners (one password hash, production's hasher)."""
+    """The database, the shipped bank and its exams, the learners (one password hash, production's hasher), and
+    their study group: an instructor, the full mock assigned to everyone, and a live sitting's lobby (its paths)."""
+    from datetime import timedelta
+
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
+    from django.utils import timezone
 
     from quizapp.accounts.models import User
     from quizapp.exams.models import ExamBlueprint
+    from quizapp.groups import services as groups
+    from quizapp.groups.models import Assignment, Membership
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)
@@ -203,8 +215,26 @@ def prepare(learners, probe_learners):
         for kind, count in (("Sitting", learners), ("Probe", probe_learners))
         for n in range(count)
     ]
+    instructor = User(username=INSTRUCTOR, email="instructor@example.com", password=password, role=User.Role.INSTRUCTOR)
+    users.append(instructor)
     User.objects.bulk_create(users, batch_size=500)
-    return f"/exams/{mock.bank.slug}/{mock.slug}/"
+    group = groups.group_create(owner=instructor, name=f"Load sitting of {learners}")
+    Membership.objects.bulk_create(
+        [Membership(group=group, user=user) for user in users if user.username.startswith(PREFIX["Sitting"])],
+        batch_size=500,
+    )
+    now = timezone.now()
+    assignment = groups.assignment_create(
+        group=group,
+        blueprint=mock,
+        opens_at=now - timedelta(hours=1),
+        closes_at=now + timedelta(days=1),
+        attempt_limit=1,
+        review_policy=Assignment.ReviewPolicy.AFTER_SUBMIT,
+    )
+    sitting = groups.sitting_open(assignment=assignment, now=now)
+    base = f"/groups/{group.pk}/assignments/{assignment.pk}/sittings/{sitting.pk}/"
+    return {"exam_path": f"/exams/{mock.bank.slug}/{mock.slug}/", "lobby_path": base + "lobby/", "proctor_path": base}
 
 
 class AppServer:
@@ -443,7 +473,7 @@ def locust(records, env, schedule, user_class, users, name):
         str(Path(sys.executable).with_name("locust")),
         "-f",
         str(ROOT / "bench/load/locustfile.py"),
-        user_class,
+        *user_class.split(),
         "--headless",
         "--host",
         f"http://{HOST}:{PORT}",
@@ -474,16 +504,17 @@ def locust(records, env, schedule, user_class, users, name):
     return samples, acks
 
 
-def sitting_schedule(args, exam_path):
+def sitting_schedule(args, paths):
     """The sitting's wall-clock moments: lobby, start, submit, end."""
     now = time.time()
     lobby_seconds = 20 + args.learners * 0.2  # logins cost 0.3-0.5 s of hashing each: a window they fit in
     schedule = {
         "prefix": PREFIX,
         "password": PASSWORD,
-        "exam_path": exam_path,
+        **paths,
+        "instructor": INSTRUCTOR,
         "question_count": 75,
-        "users": {"Sitting": args.learners, "Probe": 0},
+        "users": {"Sitting": args.learners, "Probe": 0, "Instructor": 1},
         "lobby_at": now + 5,
         "lobby_seconds": lobby_seconds,
     }
@@ -505,7 +536,7 @@ def run_sitting(args, records, env, schedule, loads, workers):
         profiler = threading.Thread(target=profile, args=(records, workers, schedule, window), daemon=True)
         profiler.start()
     cpu_before = workers_cpu(workers)
-    samples, acks = locust(records, env, schedule, "Sitting", args.learners, "sitting")
+    samples, acks = locust(records, env, schedule, "Sitting Instructor", args.learners + 1, "sitting")
     cpu = workers_cpu(workers) - cpu_before
     print(
         f"sitting: gunicorn's workers used {cpu:.0f} s of CPU, {1000 * cpu / max(1, len(samples)):.1f} ms a request "
@@ -574,7 +605,7 @@ def profile(records, workers, schedule, window):
     )
 
 
-def run_probe(args, records, env, exam_path, loads):
+def run_probe(args, records, env, paths, loads):
     now = time.time()
     steps = []
     moment = now + 15 + args.probe_learners * 0.5  # their logins, starts and first five pages come first
@@ -585,7 +616,7 @@ def run_probe(args, records, env, exam_path, loads):
     schedule = {
         "prefix": PREFIX,
         "password": PASSWORD,
-        "exam_path": exam_path,
+        **paths,
         "question_count": 75,
         "users": {"Sitting": 0, "Probe": args.probe_learners},
         "steps": steps,

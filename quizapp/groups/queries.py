@@ -114,6 +114,28 @@ class ProctorRow:
         return "in the lobby"
 
 
+# The lobby names the latest arrivals, not everyone: a group of 500 waits in it too, and every poll after an
+# arrival sends the list again (the proctor page has the full table).
+LOBBY_NAMES_SHOWN = 24
+
+
+@dataclass
+class Lobby:
+    count: int
+    latest: list[Seat]
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.latest)
+
+
+def lobby(*, sitting: Sitting) -> Lobby:
+    """How many are in the lobby and the latest arrivals, newest first (two queries, whatever the group's size)."""
+    latest = list(sitting.seats.select_related("user").order_by("-joined_at", "-pk")[:LOBBY_NAMES_SHOWN])
+    count = len(latest) if len(latest) < LOBBY_NAMES_SHOWN else sitting.seats.count()
+    return Lobby(count=count, latest=latest)
+
+
 def proctor_rows(*, sitting: Sitting, now: datetime) -> list[ProctorRow]:
     """Every member of the sitting's group: arrived or not, progress, time left, last activity; never an answer.
 

@@ -387,8 +387,7 @@ def sitting_open(request, group_id, assignment_id):
 
 
 def _lobby_context(sitting):
-    seats = list(sitting.seats.select_related("user").order_by("joined_at"))
-    return {"sitting": sitting, "seats": seats}
+    return {"sitting": sitting, "lobby": queries.lobby(sitting=sitting)}
 
 
 @login_required

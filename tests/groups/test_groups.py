@@ -284,6 +284,12 @@ def test_the_lobby_poll_is_204_until_something_changes_then_sends_the_member_int
     services.sitting_join(sitting=sitting, user=MembershipFactory(group=group).user, now=timezone.now())
     response = client.get(poll, {"v": sitting.version - 1}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and response.content.decode().count('class="chip"') == 2
+    # A large group: the count, the latest arrivals by name, and how many more (not 500 names on every poll).
+    for _ in range(queries.LOBBY_NAMES_SHOWN + 1):
+        services.sitting_join(sitting=sitting, user=MembershipFactory(group=group).user, now=timezone.now())
+    text = client.get(poll, {"v": 0}, HTTP_HX_REQUEST="true").content.decode()
+    assert text.count('class="chip"') == queries.LOBBY_NAMES_SHOWN and "and 3 more" in text
+    assert '<span class="count">27</span>' in text and "mia (you)" not in text  # mia came first
     services.sitting_start(sitting=sitting, now=timezone.now())
     response = client.get(poll, {"v": sitting.version}, HTTP_HX_REQUEST="true")
     attempt = Attempt.objects.get(user=member)

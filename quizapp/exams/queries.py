@@ -28,8 +28,15 @@ def _slots_with_versions(attempt: Attempt):
 
 
 def slot_with_choices(attempt: Attempt, position: int) -> AttemptSlot:
-    """One slot, its frozen version and that version's choices in this attempt's order."""
-    slot = _slots_with_versions(attempt).get(position=position)
+    """One slot, its frozen version and that version's choices in this attempt's order (two queries).
+
+    Not the notes: the question page shows them only once a drill's answer is checked, and then reads them itself.
+    """
+    slot = (
+        attempt.slots.select_related("question_version__domain", "question_version__topic")
+        .prefetch_related("question_version__choices")
+        .get(position=position)
+    )
     slot.ordered_choices = order_choices(slot)
     return slot
 

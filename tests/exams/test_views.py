@@ -45,7 +45,7 @@ def answer_key_texts(attempt):
 
 def result_states(page):
     """The states the result page's grid gives each question, as a screen reader reads them, in order."""
-    return re.findall(r'<span class="visually-hidden">: ([^<]+)</span></a></li>', page)
+    return re.findall(r'aria-label="Question \d+: ([^"]+)">\d+</a></li>', page)
 
 
 def review_links(page):

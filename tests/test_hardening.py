@@ -56,6 +56,7 @@ def test_each_view_answers_only_its_methods(learner_client, attempt):
         reverse("exams:question", args=[attempt.pk, 3]),
         reverse("exams:review", args=[attempt.pk]),
         reverse("exams:result", args=[attempt.pk]),
+        reverse("exams:answers", args=[attempt.pk]),
         "/accounts/password/change/",
         "/accounts/password/change/done/",
         "/accounts/password/reset/",
@@ -81,8 +82,10 @@ def test_pages_that_show_answers_are_never_cached(learner_client, attempt):
         cache_control = learner_client.get(url)["Cache-Control"]
         assert "no-store" in cache_control and "private" in cache_control, url
     services.attempt_finish(attempt_id=attempt.pk, now=timezone.now())
-    cache_control = learner_client.get(reverse("exams:result", args=[attempt.pk]))["Cache-Control"]
-    assert "no-store" in cache_control and "private" in cache_control
+    for name in ("exams:result", "exams:answers"):
+        response = learner_client.get(reverse(name, args=[attempt.pk]))
+        assert response.status_code == 200, name
+        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"], name
 
 
 def test_a_request_body_over_the_limit_is_refused_before_it_is_read(learner_client, attempt):

@@ -63,7 +63,7 @@ def test_no_response_of_an_attempt_in_progress_holds_a_key_rationale_or_explanat
     attempt = services.attempt_start(user=learner, blueprint=blueprint, now=timezone.now())
     bodies = []
     hx = {"HTTP_HX_REQUEST": "true"}
-    for name in ("exams:attempt", "exams:review", "exams:status", "exams:pack"):
+    for name in ("exams:attempt", "exams:review", "exams:status", "exams:pack", "exams:result", "exams:answers"):
         response = learner_client.get(reverse(name, args=[attempt.pk]), follow=True)
         bodies.append(response.content.decode())
     for position in range(1, attempt.question_count + 1):
@@ -84,9 +84,9 @@ def test_no_response_of_an_attempt_in_progress_holds_a_key_rationale_or_explanat
         for fragment in fragments:
             assert fragment not in body
         assert "is-correct" not in body and '"is_correct"' not in body and "Correct." not in body
-    # The checker can fail: the finished attempt's review does show them.
+    # The checker can fail: the finished attempt's review, the answers page, does show them.
     services.attempt_finish(attempt_id=attempt.pk, now=timezone.now())
-    review = learner_client.get(reverse("exams:result", args=[attempt.pk])).content.decode()
+    review = learner_client.get(reverse("exams:answers", args=[attempt.pk])).content.decode()
     assert any(fragment in review for fragment in fragments)
 
 
@@ -144,6 +144,7 @@ def test_hostile_text_in_every_field_people_write_is_shown_as_text(learner):
             reverse("home"),
             reverse("exams:catalogue"),
             reverse("exams:result", args=[attempt.pk]),
+            reverse("exams:answers", args=[attempt.pk]),
             reverse("history"),
             reverse("groups:detail", args=[group.pk]),
             reverse("groups:home"),
@@ -164,11 +165,13 @@ def test_hostile_text_in_every_field_people_write_is_shown_as_text(learner):
     tried = 0
     for client, urls in pages.items():
         for url in urls:
-            body = client.get(url).content.decode()
+            response = client.get(url)
+            body = response.content.decode()
+            assert response.status_code == 200, url  # a redirect's empty body would prove nothing
             assert "<script>alert" not in body and "<img src=x" not in body, url
             tried += 1
     assert "&lt;script&gt;alert" in learner_client.get(reverse("groups:detail", args=[group.pk])).content.decode()
-    assert tried == 15
+    assert tried == 16
 
 
 def test_an_idle_session_ends_and_an_active_one_is_renewed(settings, learner):

@@ -81,6 +81,7 @@ EXPECTATIONS = {
     "exams:review": (LEARNERS_OWN, ["GET"], "open"),
     "exams:submit": (LEARNERS_OWN, ["POST"], "open"),
     "exams:result": (LEARNERS_OWN, ["GET"], "finished"),
+    "exams:answers": (LEARNERS_OWN, ["GET"], "finished"),
     "exams:report": (LEARNERS_OWN, ["GET", "POST"], "finished-question"),
     "studio:home": (INSTRUCTORS, ["GET"], None),
     "studio:bank_create": (INSTRUCTORS, ["GET"], None),

@@ -53,11 +53,58 @@ def order_choices(slot: AttemptSlot) -> list[Choice]:
 
 
 def review_slots(attempt: Attempt) -> list[AttemptSlot]:
-    """Every slot with its version, choices and notes, for the review after an attempt is finished."""
+    """Every slot with its version, choices and notes, for the answers page after an attempt is finished."""
     slots = list(_slots_with_versions(attempt))
     for slot in slots:
         slot.ordered_choices = order_choices(slot)
     return slots
+
+
+# The answers page's filters, by the name its `show` parameter uses. They read only `is_correct` and `flagged`,
+# so they apply to the answers page's slots and to the result page's cells alike.
+REVIEW_FILTERS = {
+    "all": lambda slot: True,
+    "incorrect": lambda slot: not slot.is_correct,
+    "flagged": lambda slot: slot.flagged,
+}
+
+
+def review_counts(slots) -> dict[str, int]:
+    """How many questions each filter of the answers page shows."""
+    return {name: sum(1 for slot in slots if keep(slot)) for name, keep in REVIEW_FILTERS.items()}
+
+
+@dataclass(frozen=True)
+class ResultCell:
+    """One question of the result page's grid: its number and state, nothing of the question itself."""
+
+    position: int
+    is_correct: bool | None
+    flagged: bool
+    is_answered: bool
+
+    @property
+    def state(self) -> str:
+        if self.is_correct:
+            return "correct"
+        return "incorrect" if self.is_answered else "unanswered"
+
+    @property
+    def state_label(self) -> str:
+        return {"correct": "Correct", "incorrect": "Incorrect", "unanswered": "Not answered"}[self.state]
+
+
+def result_cells(attempt: Attempt) -> list[ResultCell]:
+    """Each question's state for the result page's grid, in one query of four slot columns.
+
+    No versions, choices, notes or explanations: those are the answers page's (review_slots). The result page is
+    what every learner of a group sitting opens at once, so it stays small.
+    """
+    rows = attempt.slots.order_by("position").values_list("position", "is_correct", "flagged", "selected_choice_ids")
+    return [
+        ResultCell(position=position, is_correct=is_correct, flagged=flagged, is_answered=bool(selected))
+        for position, is_correct, flagged, selected in rows
+    ]
 
 
 @dataclass

@@ -17,5 +17,6 @@ urlpatterns = [
     path("attempts/<uuid:attempt_id>/review/", views.review, name="review"),
     path("attempts/<uuid:attempt_id>/submit/", views.submit, name="submit"),
     path("attempts/<uuid:attempt_id>/result/", views.result, name="result"),
+    path("attempts/<uuid:attempt_id>/answers/", views.answers, name="answers"),
     path("attempts/<uuid:attempt_id>/questions/<int:position>/report/", views.report, name="report"),
 ]

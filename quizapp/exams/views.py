@@ -298,36 +298,61 @@ def submit(request, attempt_id):
 @require_safe
 @never_cache
 def result(request, attempt_id):
+    """The score report: score, domains, pace, and a grid of each question's state leading to the answers page.
+
+    It reads no question, choice or explanation (the answers page does): every learner of a group sitting opens
+    this page within seconds of submitting.
+    """
     now = timezone.now()
     attempt = services.finish_if_overdue(attempt=own_attempt(request, attempt_id), now=now)
     if attempt.is_open:
         return redirect(attempt)
     percent = attempt.score_percent or 0
+    # An assignment that shows answers only after it closes: the score now, each question's state and key later.
     review_open = attempt.review_is_open(now)
-    # An assignment that shows answers only after it closes: the score now, the questions and key later.
-    slots = queries.review_slots(attempt) if review_open else []
-    show = request.GET.get("show", "all")
-    filters = {
-        "all": lambda slot: True,
-        "incorrect": lambda slot: not slot.is_correct,
-        "flagged": lambda slot: slot.flagged,
-    }
-    keep = filters.get(show, filters["all"])
+    cells = queries.result_cells(attempt)
     context = {
         "attempt": attempt,
         "percent": percent,
         "scaled": estimated_scaled_score(percent, pass_mark_percent=attempt.pass_mark_percent),
         "domains": queries.domain_breakdown(attempt),
-        "slots": [slot for slot in slots if keep(slot)],
-        "show": show if show in filters else "all",
-        "counts": {name: sum(1 for slot in slots if test(slot)) for name, test in filters.items()},
         "review_open": review_open,
+        "cells": cells if review_open else [],
+        "counts": queries.review_counts(cells) if review_open else None,
+        "answered_count": sum(1 for cell in cells if cell.is_answered),
+        # Reversed once: the grid and the pace table append "?show=all#q<n>" to it in the template.
+        "answers_url": reverse("exams:answers", args=[attempt.pk]) if review_open else None,
         # An assigned attempt is retaken from its assignment, not from the catalogue.
         "retake_url": None
         if attempt.context
         else reverse("exams:blueprint", args=[attempt.blueprint.bank.slug, attempt.blueprint.slug]),
     }
     return render(request, "exams/result.html", context)
+
+
+@login_required
+@require_safe
+@never_cache
+def answers(request, attempt_id):
+    """The question-by-question review of a finished attempt: choices, key, rationales, explanations and notes."""
+    now = timezone.now()
+    attempt = services.finish_if_overdue(attempt=own_attempt(request, attempt_id), now=now)
+    if attempt.is_open:
+        return redirect(attempt)
+    if not attempt.review_is_open(now):
+        return redirect("exams:result", attempt.pk)  # which says when the answers show
+    slots = queries.review_slots(attempt)
+    show = request.GET.get("show", "all")
+    if show not in queries.REVIEW_FILTERS:
+        show = "all"
+    keep = queries.REVIEW_FILTERS[show]
+    context = {
+        "attempt": attempt,
+        "slots": [slot for slot in slots if keep(slot)],
+        "show": show,
+        "counts": queries.review_counts(slots),
+    }
+    return render(request, "exams/answers.html", context)
 
 
 @login_required
@@ -345,5 +370,5 @@ def report(request, attempt_id, position):
         messages.success(
             request, "Thank you: the bank's editors will look at it, and their reply appears on your dashboard."
         )
-        return redirect(f"{reverse('exams:result', args=[attempt.pk])}#q{position}")
+        return redirect(f"{reverse('exams:answers', args=[attempt.pk])}?show=all#q{position}")
     return render(request, "exams/report.html", {"attempt": attempt, "slot": slot, "form": form})

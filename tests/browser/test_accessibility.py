@@ -56,6 +56,8 @@ def test_pages_have_no_accessibility_violations(browser, live_server):
         f"/attempts/{open_attempt.pk}/questions/1/",
         f"/attempts/{open_attempt.pk}/review/",
         f"/attempts/{finished.pk}/result/",
+        f"/attempts/{finished.pk}/answers/",
+        f"/attempts/{finished.pk}/answers/?show=flagged",
         "/history/",
         "/history/?mode=timed&since=junk",
         "/review/",

@@ -63,6 +63,17 @@ def test_take_a_short_timed_exam_like_a_person(browser, live_server, exam, perso
     expect(page.get_by_role("heading", name="Score by domain")).to_be_visible()
     expect(page.locator(".domain-table tbody tr")).to_have_count(5)
     expect(page.get_by_text("Question by question")).to_be_visible()
+    expect(page.locator(".result-grid li")).to_have_count(5)
+    expect(page.get_by_role("link", name="Question 5: Not answered")).to_be_visible()
+
+    # A cell of the grid opens that question on the answers page.
+    page.get_by_role("link", name=re.compile(r"^Question 2: .*, Flagged$")).click()
+    expect(page).to_have_url(re.compile(r"/answers/\?show=all#q2$"))
+    expect(page.get_by_role("heading", name="Answers", exact=True)).to_be_visible()
+    expect(page.locator("#q2")).to_be_in_viewport()
+    expect(page.locator(".review-item")).to_have_count(5)
+    page.get_by_role("link", name="Back to the result").first.click()
+    expect(page.get_by_role("heading", name="Score by domain")).to_be_visible()
 
     attempt = Attempt.objects.get(user=person)
     assert attempt.state == AttemptState.FINISHED

@@ -69,7 +69,8 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, live_server, shipped_bank_
             "/accounts/password/change/",
             f"/attempts/{open_attempt.pk}/review/",
             f"/attempts/{finished.pk}/result/",
-            f"/attempts/{finished.pk}/result/?show=incorrect",
+            f"/attempts/{finished.pk}/answers/",
+            f"/attempts/{finished.pk}/answers/?show=incorrect",
         ]
         for path in pages:
             page.goto(live_server.url + path)

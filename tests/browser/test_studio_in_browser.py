@@ -103,6 +103,7 @@ def test_an_instructor_builds_a_bank_and_a_learner_takes_its_exam_and_reports_a_
     learner.get_by_role("link", name="Finish drill").click()
     learner.once("dialog", lambda dialog: dialog.accept())
     learner.get_by_role("button", name=re.compile("Submit|Finish")).click()
+    learner.get_by_role("link", name=re.compile(r"^All \d+$")).click()  # from the result to the answers page
     learner.get_by_role("link", name="Report a problem").click()
     learner.get_by_label("What is wrong?").select_option("unclear")
     learner.get_by_label("Details (optional)").fill("Is the rollback alarm required?")

@@ -43,6 +43,16 @@ def answer_key_texts(attempt):
     return texts
 
 
+def result_states(page):
+    """The states the result page's grid gives each question, as a screen reader reads them, in order."""
+    return re.findall(r'aria-label="Question \d+: ([^"]+)">\d+</a></li>', page)
+
+
+def review_links(page):
+    """The result page's links to the answers page, by filter, with the count each shows."""
+    return dict(re.findall(r'/answers/\?show=(\w+)">[^<]*<span class="count">(\d+)</span>', page))
+
+
 class TestTimedWalkthrough:
     def test_start_answer_flag_reload_review_submit_and_read_the_result(self, learner_client, timed_blueprint):
         attempt = start(learner_client, timed_blueprint)
@@ -83,16 +93,25 @@ class TestTimedWalkthrough:
         result = learner_client.get(done.url).content.decode()
         assert "1 of 6 correct" in result
         assert "Score by domain" in result and "Needs improvement" in result
-        for text in answer_key_texts(attempt):
-            assert text in result  # the review shows every explanation and rationale
+        # The result is the score report: each question's state in a grid, the answers a click away.
+        answers_url = reverse("exams:answers", args=[attempt.pk])
+        assert result_states(result) == ["Correct", "Incorrect", "Not answered, Flagged", *["Not answered"] * 3]
+        assert f'href="{answers_url}?show=all#q3"' in result
+        assert review_links(result) == {"all": "6", "incorrect": "5", "flagged": "1"}
         assert attempt.user.attempts.finished().count() == 1
         history = learner_client.get(reverse("history")).content.decode()
         assert reverse("exams:result", args=[attempt.pk]) in history
 
-        # The review can be narrowed to what went wrong or what was flagged.
-        incorrect = learner_client.get(done.url, {"show": "incorrect"}).content.decode()
-        assert incorrect.count('class="review-item card"') == 5
-        flagged = learner_client.get(done.url, {"show": "flagged"}).content.decode()
+        # The answers page is the review: every question with every explanation and rationale.
+        answers = learner_client.get(answers_url).content.decode()
+        assert answers.count('class="review-item card"') == 6
+        for text in answer_key_texts(attempt):
+            assert text in answers
+        assert reverse("exams:result", args=[attempt.pk]) in answers  # and the way back to the result
+        # It can be narrowed to what went wrong or what was flagged.
+        incorrect = learner_client.get(answers_url, {"show": "incorrect"}).content.decode()
+        assert incorrect.count('class="review-item card"') == 5 and 'id="q1"' not in incorrect
+        flagged = learner_client.get(answers_url, {"show": "flagged"}).content.decode()
         assert flagged.count('class="review-item card"') == 1 and 'id="q3"' in flagged
 
     def test_no_answer_key_in_any_response_of_an_attempt_in_progress(self, learner_client, timed_blueprint):
@@ -157,6 +176,76 @@ class TestTimedWalkthrough:
         assert "Time is up" in learner_client.get(response.url).content.decode()
 
 
+class TestResultAndAnswers:
+    """The result is the score report; the question-by-question review is the answers page, a click away."""
+
+    @pytest.fixture
+    def finished(self, learner, timed_blueprint):
+        """Question 1 right, question 2 flagged and unanswered, time recorded on each (so the pace table shows)."""
+        now = timezone.now()
+        attempt = services.attempt_start(user=learner, blueprint=timed_blueprint, now=now)
+        slot = attempt.slots.prefetch_related("question_version__choices").get(position=1)
+        right = [c.id for c in slot.question_version.choices.all() if c.is_correct]
+        services.attempt_save_answer(attempt=attempt, position=1, choice_ids=right, now=now)
+        services.attempt_set_flag(attempt=attempt, position=2, flagged=True, now=now)
+        for slot in attempt.slots.all():
+            AttemptSlot.objects.filter(pk=slot.pk).update(seconds_spent=10 * slot.position)
+        return services.attempt_finish(attempt_id=attempt.pk, now=now)
+
+    def test_the_result_page_shows_each_questions_state_and_nothing_of_the_questions(self, learner_client, finished):
+        page = learner_client.get(reverse("exams:result", args=[finished.pk])).content.decode()
+        answers_url = reverse("exams:answers", args=[finished.pk])
+        assert result_states(page) == ["Correct", "Not answered, Flagged", *["Not answered"] * 4]
+        assert review_links(page) == {"all": "6", "incorrect": "5", "flagged": "1"}
+        assert page.count(f'href="{answers_url}?show=all#q') == 6 + 5  # the grid, and the pace table's slowest five
+        assert f'<a href="{answers_url}?show=all#q6">Question 6</a>' in page
+        assert not [text for text in answer_key_texts(finished) if text in page]
+        stems = QuestionVersion.objects.filter(slots__attempt=finished).values_list("stem", flat=True)
+        assert not [stem for stem in stems if stem in page]
+        assert "review-item" not in page and "Report a problem" not in page and 'id="q1"' not in page
+
+    def test_the_answers_page_is_the_review_and_an_unknown_filter_shows_all(self, learner_client, finished):
+        url = reverse("exams:answers", args=[finished.pk])
+        page = learner_client.get(url, {"show": "nonsense"}).content.decode()
+        assert "<title>Answers · Timed test · DevOps Pro Prep</title>" in page
+        assert page.count('class="review-item card"') == 6
+        assert '<a href="?show=all" aria-current="true">' in page
+        assert f'href="{reverse("exams:result", args=[finished.pk])}"' in page
+        assert page.count("Report a problem<") == 6
+        flagged = learner_client.get(url, {"show": "flagged"}).content.decode()
+        assert flagged.count('class="review-item card"') == 1 and 'id="q2"' in flagged
+        incorrect = learner_client.get(url, {"show": "incorrect"}).content.decode()
+        assert incorrect.count('class="review-item card"') == 5 and 'id="q1"' not in incorrect
+
+    def test_an_open_attempt_has_no_answers_page_yet(self, learner, learner_client, timed_blueprint):
+        attempt = services.attempt_start(user=learner, blueprint=timed_blueprint, now=timezone.now())
+        response = learner_client.get(reverse("exams:answers", args=[attempt.pk]))
+        assert response.status_code == 302 and response.url == attempt.get_absolute_url()
+
+    def test_before_the_review_opens_no_question_state_shows_and_the_answers_page_redirects(
+        self, learner_client, finished
+    ):
+        Attempt.objects.filter(pk=finished.pk).update(review_opens_at=timezone.now() + timedelta(days=1))
+        result_url = reverse("exams:result", args=[finished.pk])
+        page = learner_client.get(result_url).content.decode()
+        assert "after the assignment closes" in page and "You answered 1 of 6 questions." in page
+        assert "1 of 6 correct" in page  # the score itself is not hidden, only which questions were right
+        assert result_states(page) == [] and "result-cell" not in page and "Incorrect" not in page
+        assert "/answers/" not in page and "#q" not in page
+        assert "Question 6" in page and ">Question 6</a>" not in page  # the pace table names it, without a link
+        response = learner_client.get(reverse("exams:answers", args=[finished.pk]))
+        assert response.status_code == 302 and response.url == result_url
+        report = learner_client.get(reverse("exams:report", args=[finished.pk, 1]))
+        assert report.status_code == 404
+
+    def test_a_report_leads_back_to_its_question_on_the_answers_page(self, learner_client, finished):
+        url = reverse("exams:report", args=[finished.pk, 3])
+        back = f"{reverse('exams:answers', args=[finished.pk])}?show=all#q3"
+        assert f'href="{back}"' in learner_client.get(url).content.decode()
+        response = learner_client.post(url, {"kind": "unclear", "text": "Which region?"})
+        assert response.status_code == 302 and response.url == back
+
+
 class TestPracticeDrill:
     def test_explanation_shows_only_after_the_answer_is_checked(self, learner_client, practice_blueprint, bank):
         domain = bank.domains.get(number=2)
@@ -206,6 +295,7 @@ class TestAccess:
             q_url(attempt, 1),
             reverse("exams:review", args=[attempt.pk]),
             reverse("exams:result", args=[attempt.pk]),
+            reverse("exams:answers", args=[attempt.pk]),
         ]:
             assert intruder.get(url).status_code == 404
         for url, data in [
@@ -256,8 +346,8 @@ class TestFrozenVersions:
         old_stem = slot.question_version.stem
         question = slot.question_version.question
         make_version(domain=slot.question_version.domain, question=question, number=2)  # the bank moves on
-        result = learner_client.get(reverse("exams:result", args=[attempt.pk])).content.decode()
-        assert old_stem in result and old_stem.replace("-v1:", "-v2:") not in result
+        answers = learner_client.get(reverse("exams:answers", args=[attempt.pk])).content.decode()
+        assert old_stem in answers and old_stem.replace("-v1:", "-v2:") not in answers
         attempt.refresh_from_db()
         assert attempt.correct_count == 1
 
@@ -296,11 +386,27 @@ class TestQueryCounts:
         big_attempt.refresh_from_db()
         assert big_attempt.state == AttemptState.FINISHED and big_attempt.question_count == 75
 
-    def test_results_page(self, learner_client, big_attempt, django_assert_max_num_queries):
-        """The breakdown is one aggregate; the review prefetches choices and notes for all 75 questions."""
+    def test_result_page(self, learner_client, big_attempt, django_assert_num_queries):
+        """Session, user, attempt, the grid's four slot columns, the domain aggregate, the pace: never a version,
+        choice or note. Every learner of a group sitting opens this page within seconds of submitting."""
         services.attempt_finish(attempt_id=big_attempt.pk, now=timezone.now())
-        with django_assert_max_num_queries(12):
-            assert learner_client.get(reverse("exams:result", args=[big_attempt.pk])).status_code == 200
+        url = reverse("exams:result", args=[big_attempt.pk])
+        learner_client.get(url)  # the first request after logging in renews the session: a write not counted here
+        with django_assert_num_queries(6) as captured:
+            page = learner_client.get(url)
+        assert page.status_code == 200 and len(result_states(page.content.decode())) == 75
+        tables = " ".join(query["sql"] for query in captured.captured_queries)
+        assert "bank_choice" not in tables and "bank_note" not in tables and '"explanation"' not in tables
+
+    def test_answers_page(self, learner_client, big_attempt, django_assert_num_queries):
+        """Session, user, attempt, then the slots with versions, domains and topics, their choices, their notes:
+        a fixed number for 75 questions (prefetched, not one query per question)."""
+        services.attempt_finish(attempt_id=big_attempt.pk, now=timezone.now())
+        url = reverse("exams:answers", args=[big_attempt.pk])
+        learner_client.get(url)  # the first request after logging in renews the session: a write not counted here
+        with django_assert_num_queries(6):
+            page = learner_client.get(url)
+        assert page.content.decode().count('class="review-item card"') == 75
 
     def test_catalogue_and_history(self, learner_client, big_attempt, django_assert_max_num_queries):
         services.attempt_finish(attempt_id=big_attempt.pk, now=timezone.now())
@@ -330,9 +436,10 @@ def test_the_review_and_a_checked_drill_answer_link_the_documentation_the_key_re
     page = learner_client.get(q_url(attempt, 1)).content.decode()
     assert url not in page  # nothing of the key's backing shows while the exam runs
     learner_client.post(reverse("exams:submit", args=[attempt.pk]))
-    result = learner_client.get(reverse("exams:result", args=[attempt.pk])).content.decode()
-    assert result.count(f'href="{url}"') == attempt.question_count
-    assert "Reference appspec file structure hooks" in result and "Read more in the AWS documentation" in result
+    assert url not in learner_client.get(reverse("exams:result", args=[attempt.pk])).content.decode()
+    answers = learner_client.get(reverse("exams:answers", args=[attempt.pk])).content.decode()
+    assert answers.count(f'href="{url}"') == attempt.question_count
+    assert "Reference appspec file structure hooks" in answers and "Read more in the AWS documentation" in answers
 
     drill = start(learner_client, practice_blueprint, domain=practice_blueprint.bank.domains.first().pk)
     slot = drill.slots.get(position=1)

@@ -240,13 +240,16 @@ def test_answers_stay_hidden_until_the_close_when_the_policy_says_so(group, memb
     attempt = services.assignment_attempt_start(assignment=assignment, user=member, now=now)
     finish_with(attempt, {1, 2, 3}, now)
     client = client_for(member)
-    page = client.get(reverse("exams:result", args=[attempt.pk])).content.decode()
+    result_url = reverse("exams:result", args=[attempt.pk])
+    answers_url = reverse("exams:answers", args=[attempt.pk])
+    page = client.get(result_url).content.decode()
     first = attempt.slots.select_related("question_version").first().question_version
     assert "50%" in page and first.explanation not in page and "after the assignment closes" in page
+    assert answers_url not in page and client.get(answers_url).url == result_url
     assert client.get(reverse("exams:report", args=[attempt.pk, 1])).status_code == 404
     Attempt.objects.filter(pk=attempt.pk).update(review_opens_at=now - timedelta(seconds=1))
-    page = client.get(reverse("exams:result", args=[attempt.pk])).content.decode()
-    assert first.explanation in page
+    assert answers_url in client.get(result_url).content.decode()
+    assert first.explanation in client.get(answers_url).content.decode()
 
 
 # --- The sitting ----------------------------------------------------------------------------------------------
@@ -444,6 +447,7 @@ def test_a_member_sees_the_groups_averages_but_never_another_members_attempt(gro
     page = client.get(reverse("groups:detail", args=[group.pk])).content.decode()
     assert "16.7%" in page and other.username not in page
     assert client.get(reverse("exams:result", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("exams:answers", args=[theirs.pk])).status_code == 404
     assert client.get(reverse("groups:member", args=[group.pk, other.pk])).status_code == 404
 
 

@@ -299,7 +299,7 @@ def test_a_learner_reports_a_question_from_the_review_and_reads_the_reply_on_the
     report_url = reverse("exams:report", args=[attempt.pk, 1])
     assert learner.get(report_url).status_code == 404  # not during the exam
     services.attempt_finish(attempt_id=attempt.pk, now=timezone.now())
-    assert report_url in learner.get(reverse("exams:result", args=[attempt.pk])).content.decode()
+    assert report_url in learner.get(reverse("exams:answers", args=[attempt.pk])).content.decode()
     learner.post(report_url, {"kind": "out_of_date", "text": "Linear configs changed."})
     report = QuestionReport.objects.get()
     assert report.version == question.current_version and report.reporter == person

@@ -1,7 +1,8 @@
 """Time the exam engine's hot paths on a full 75-question mock drawn from the shipped bank.
 
 Prints median and 95th-percentile milliseconds and the query count per request for: starting a mock, the
-question page, an autosave (HTMX), the review screen, submitting, and the results page. Runs in-process with
+question page, an autosave (HTMX), the review screen, submitting, the result (the score report) and the answers page
+(the question-by-question review). Runs in-process with
 Django's test client against a throw-away SQLite file (or DATABASE_URL), so it measures the app, not a network.
 
     make bench                       # or: .venv/bin/python bench/exam_pages.py [--rounds 200]
@@ -84,7 +85,8 @@ def main():
     )
     measure("review screen", lambda i: client.get(f"/attempts/{attempt.pk}/review/"), args.rounds)
     measure("submit", lambda i: client.post(f"/attempts/{attempt.pk}/submit/"), 1)
-    measure("results page (75 reviewed)", lambda i: client.get(f"/attempts/{attempt.pk}/result/"), args.rounds // 4)
+    measure("result (score report)", lambda i: client.get(f"/attempts/{attempt.pk}/result/"), args.rounds // 4)
+    measure("answers (75 reviewed)", lambda i: client.get(f"/attempts/{attempt.pk}/answers/"), args.rounds // 4)
 
 
 if __name__ == "__main__":

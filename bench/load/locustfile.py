@@ -15,7 +15,7 @@ import random
 import re
 import time
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import gevent
 from locust import constant, events, task
@@ -80,6 +80,7 @@ class Browser(FastHttpUser):
         self.csrf = ""
         self.pages = {}  # position -> (save token, arrival time, input type, choice ids)
         self.attempt = None
+        self.late_page = None
 
     def done(self):
         finished[type(self).__name__] += 1
@@ -121,7 +122,11 @@ class Browser(FastHttpUser):
             if not self.expect(response, 302):
                 return False
         with self.client.get(exam, name=landing_name, catch_response=True) as response:
-            if not self.expect(response, 200, landing_text):
+            late = ATTEMPT_PATH.match(urlsplit(response.url or "").path) if landing_text != "Start" else None
+            if late:  # the sitting started before this learner arrived: the lobby sent them into the exam
+                self.attempt = late.group(1)
+                self.late_page = response.text
+            if not self.expect(response, 200, None if late else landing_text):
                 return False
             self.csrf = CSRF_INPUT.search(response.text).group(1)
             poll = POLL_URL.search(response.text)
@@ -162,13 +167,18 @@ class Browser(FastHttpUser):
         with self.client.get(path, name=name, catch_response=True) as response:
             if not self.expect(response, 200):
                 return False
-            text = response.text
-            token, csrf, choices = PAGE_INPUT.search(text), CSRF_INPUT.search(text), CHOICE_INPUT.findall(text)
-            if not (token and csrf and choices):
+            if not self.read_question(position, response.text):
                 response.failure("the question page has no answer form")
                 return False
-            self.csrf = csrf.group(1)
-            self.pages[position] = (token.group(1), time.monotonic(), choices[0][0], [int(c) for _, c in choices])
+        return True
+
+    def read_question(self, position, text):
+        """Keep what the question page's form holds: its CSRF token, save token and the choices' ids."""
+        token, csrf, choices = PAGE_INPUT.search(text), CSRF_INPUT.search(text), CHOICE_INPUT.findall(text)
+        if not (token and csrf and choices):
+            return False
+        self.csrf = csrf.group(1)
+        self.pages[position] = (token.group(1), time.monotonic(), choices[0][0], [int(c) for _, c in choices])
         return True
 
     def save(self, position, name="autosave"):
@@ -199,6 +209,8 @@ class Sitting(Browser):
     def wait_in_the_lobby(self):
         """Poll the lobby as its page does until the instructor starts; the poll that answers with the exam's
         address started this learner's attempt (its time is the start's). Then open the exam as the page does."""
+        if self.late_page is not None:  # arrived after the start: already on question 1
+            return self.read_question(1, self.late_page)
         while time.time() < SCHEDULE["start_at"] + 60:
             gevent.sleep(POLL_SECONDS)
             redirect = self.poll("lobby poll", redirect_name="start")

@@ -141,6 +141,17 @@ class Assignment(models.Model):
         return "open" if now < self.closes_at else "closed"
 
 
+class SittingQuerySet(models.QuerySet):
+    def waiting_for(self, *, user, group_id, assignment_id):
+        """Sittings of this assignment still in their lobby, if the user is a member of its group."""
+        return self.filter(
+            assignment_id=assignment_id,
+            assignment__group_id=group_id,
+            assignment__group__memberships__user=user,
+            state=Sitting.State.LOBBY,
+        )
+
+
 class Sitting(models.Model):
     """A live, synchronized session of an assignment: a lobby, one start moment for all, one end."""
 
@@ -154,8 +165,11 @@ class Sitting(models.Model):
     opened_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+
     # Bumped by every write that changes what the lobby or the proctor view shows; polls send the one they have.
     version = models.PositiveIntegerField(default=1)
+
+    objects = SittingQuerySet.as_manager()
 
     class Meta:
         ordering = ["-opened_at"]

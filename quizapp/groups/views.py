@@ -425,6 +425,12 @@ def _enter(request, seat, now):
 def lobby_poll(request, group_id, assignment_id, sitting_id):
     """The lobby asks every few seconds: 204 while nothing changed, the list when someone arrived, the exam once
     the instructor starts."""
+    # The common answer, "nothing changed", from one query that also proves membership: a lobby of 500 asks
+    # about 170 times a second. Anything else (a change, the start, not a member) takes the full path below.
+    waiting = Sitting.objects.waiting_for(user=request.user, group_id=group_id, assignment_id=assignment_id)
+    version = waiting.filter(pk=sitting_id).values_list("version", flat=True).first()
+    if version is not None and request.GET.get("v") == str(version):
+        return HttpResponse(status=204)
     membership, assignment = member_assignment(request, group_id, assignment_id)
     sitting = _sitting(assignment, sitting_id)
     now = timezone.now()

@@ -299,6 +299,20 @@ def test_the_lobby_poll_is_204_until_something_changes_then_sends_the_member_int
     assert response["HX-Redirect"] == attempt.get_absolute_url()
 
 
+def test_an_unchanged_lobby_poll_costs_one_query_beyond_the_session(
+    group, member, sitting, django_assert_num_queries
+):
+    client = client_for(member)
+    client.get(reverse("groups:lobby", args=[group.pk, sitting.assignment_id, sitting.pk]))
+    sitting.refresh_from_db()
+    poll = reverse("groups:lobby_poll", args=[group.pk, sitting.assignment_id, sitting.pk])
+    with django_assert_num_queries(3):  # the session, the user, the sitting (which also proves the membership)
+        assert client.get(poll, {"v": sitting.version}, HTTP_HX_REQUEST="true").status_code == 204
+    # Someone outside the group learns nothing, even with the right version: the full path refuses them.
+    outsider = client_for(UserFactory())
+    assert outsider.get(poll, {"v": sitting.version}, HTTP_HX_REQUEST="true").status_code == 404
+
+
 def test_an_extension_moves_the_deadline_and_the_members_page_learns_it(group, member, sitting):
     seat = services.sitting_join(sitting=sitting, user=member, now=timezone.now())
     services.sitting_start(sitting=sitting, now=timezone.now())

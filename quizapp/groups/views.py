@@ -386,8 +386,14 @@ def sitting_open(request, group_id, assignment_id):
     return redirect("groups:proctor", group_id, assignment_id, sitting.pk)
 
 
+# How stale the lobby's list of arrivals may get (it polls every 3 s; the start is never delayed by this).
+LOBBY_LIST_REFRESH_SECONDS = 10
+
+
 def _lobby_context(sitting):
-    return {"sitting": sitting, "lobby": queries.lobby(sitting=sitting)}
+    # The poll's token: the version the list shows and when it was rendered (lobby_poll reads both).
+    token = f"{sitting.version}.{int(timezone.now().timestamp())}"
+    return {"sitting": sitting, "lobby": queries.lobby(sitting=sitting), "lobby_token": token}
 
 
 @login_required
@@ -423,14 +429,19 @@ def _enter(request, seat, now):
 @require_safe
 @never_cache
 def lobby_poll(request, group_id, assignment_id, sitting_id):
-    """The lobby asks every few seconds: 204 while nothing changed, the list when someone arrived, the exam once
-    the instructor starts."""
-    # The common answer, "nothing changed", from one query that also proves membership: a lobby of 500 asks
-    # about 170 times a second. Anything else (a change, the start, not a member) takes the full path below.
+    """The lobby asks every few seconds: 204 while nothing changed, the list when someone arrived (at most every
+    LOBBY_LIST_REFRESH_SECONDS), the exam as soon as the instructor starts."""
+    # The common answers from one query that also proves membership: a lobby of 500 asks about 170 times a
+    # second. Nothing changed: 204. Only arrivals, and this page's list is younger than the refresh: 204 too, or
+    # a large group's steady arrivals would re-render the list on nearly every poll. The start, the end and a
+    # non-member take the full path below (the query finds no sitting still in its lobby for them).
     waiting = Sitting.objects.waiting_for(user=request.user, group_id=group_id, assignment_id=assignment_id)
     version = waiting.filter(pk=sitting_id).values_list("version", flat=True).first()
-    if version is not None and request.GET.get("v") == str(version):
-        return HttpResponse(status=204)
+    shown_version, _, shown_at = request.GET.get("v", "").partition(".")
+    if version is not None:
+        list_age = timezone.now().timestamp() - (int(shown_at) if shown_at.isascii() and shown_at.isdigit() else 0)
+        if shown_version == str(version) or 0 <= list_age < LOBBY_LIST_REFRESH_SECONDS:
+            return HttpResponse(status=204)
     membership, assignment = member_assignment(request, group_id, assignment_id)
     sitting = _sitting(assignment, sitting_id)
     now = timezone.now()
@@ -439,8 +450,6 @@ def lobby_poll(request, group_id, assignment_id, sitting_id):
     seat = services.sitting_join(sitting=sitting, user=request.user, now=now)
     if sitting.state == Sitting.State.RUNNING:
         return _enter(request, seat, now)
-    if request.GET.get("v") == str(sitting.version):
-        return HttpResponse(status=204)
     context = {"group": membership.group, "assignment": assignment, **_lobby_context(sitting)}
     return render(request, "groups/lobby.html#lobby", context)
 

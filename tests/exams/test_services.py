@@ -316,3 +316,49 @@ def test_a_start_reads_only_the_learners_own_history(timed_blueprint, learner):
     assert len(after) == len(before)
     draw = next(q["sql"] for q in after if "COUNT" in q["sql"].upper())
     assert "user_id" in draw  # the count is restricted to this learner's attempts
+
+
+def test_a_start_costs_the_same_queries_with_100000_past_slots(timed_blueprint, learner):
+    """The issue's case: 100,000 slots of other learners' history (time is measured by bench/growth.py)."""
+    import copy
+    import uuid
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def start_queries(user):
+        with CaptureQueriesContext(connection) as captured:
+            attempt = services.attempt_start(user=user, blueprint=timed_blueprint, now=timezone.now())
+        return attempt, captured.captured_queries
+
+    template, before = start_queries(UserFactory())
+    services.attempt_finish(attempt_id=template.pk, now=timezone.now())
+    slots = list(AttemptSlot.objects.filter(attempt=template))
+    copies = -(-100_000 // len(slots))
+    others = [UserFactory() for _ in range(10)]
+    finished = Attempt.objects.get(pk=template.pk)
+    attempts = []
+    for n in range(copies):
+        past = copy.copy(finished)
+        past.pk, past.user = uuid.uuid4(), others[n % len(others)]
+        attempts.append(past)
+    Attempt.objects.bulk_create(attempts, batch_size=500)
+    AttemptSlot.objects.bulk_create(
+        [
+            AttemptSlot(
+                attempt_id=attempt.pk,
+                position=slot.position,
+                question_version_id=slot.question_version_id,
+                choice_order=slot.choice_order,
+                is_first_exposure=slot.is_first_exposure,
+            )
+            for attempt in attempts
+            for slot in slots
+        ],
+        batch_size=2000,
+    )
+    assert AttemptSlot.objects.count() >= 100_000
+    _, after = start_queries(learner)
+    assert len(after) == len(before)
+    draw = next(q["sql"] for q in after if "COUNT" in q["sql"].upper())
+    assert "user_id" in draw

@@ -13,6 +13,7 @@ from django.utils import timezone
 from quizapp.exams import services as exam_services
 from quizapp.exams.models import Attempt
 from quizapp.groups import queries, services
+from quizapp.groups import views as group_views
 from quizapp.groups.models import Membership, Sitting, StudyGroup
 from tests.factories import AssignmentFactory, MembershipFactory, UserFactory
 
@@ -299,15 +300,24 @@ def test_the_lobby_poll_is_204_until_something_changes_then_sends_the_member_int
     assert response["HX-Redirect"] == attempt.get_absolute_url()
 
 
-def test_an_unchanged_lobby_poll_costs_one_query_beyond_the_session(
-    group, member, sitting, django_assert_num_queries
-):
+def test_an_unchanged_lobby_poll_costs_one_query_beyond_the_session(group, member, sitting, django_assert_num_queries):
     client = client_for(member)
     client.get(reverse("groups:lobby", args=[group.pk, sitting.assignment_id, sitting.pk]))
     sitting.refresh_from_db()
     poll = reverse("groups:lobby_poll", args=[group.pk, sitting.assignment_id, sitting.pk])
     with django_assert_num_queries(3):  # the session, the user, the sitting (which also proves the membership)
         assert client.get(poll, {"v": sitting.version}, HTTP_HX_REQUEST="true").status_code == 204
+    # Only arrivals since a list rendered a moment ago: 204 until the list is LOBBY_LIST_REFRESH_SECONDS old.
+    stale = sitting.version  # the version before this arrival
+    services.sitting_join(sitting=sitting, user=MembershipFactory(group=group).user, now=timezone.now())
+    fresh = f"{stale}.{int(timezone.now().timestamp()) - 2}"
+    old = f"{stale}.{int(timezone.now().timestamp()) - group_views.LOBBY_LIST_REFRESH_SECONDS - 1}"
+    assert client.get(poll, {"v": fresh}, HTTP_HX_REQUEST="true").status_code == 204
+    response = client.get(poll, {"v": old}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and response.content.decode().count('class="chip"') == 2
+    # The start is never held back by a fresh list: the next poll enters the exam.
+    services.sitting_start(sitting=sitting, now=timezone.now())
+    assert client.get(poll, {"v": fresh}, HTTP_HX_REQUEST="true")["HX-Redirect"].startswith("/attempts/")
     # Someone outside the group learns nothing, even with the right version: the full path refuses them.
     outsider = client_for(UserFactory())
     assert outsider.get(poll, {"v": sitting.version}, HTTP_HX_REQUEST="true").status_code == 404

@@ -323,8 +323,10 @@ backend web
     http-check send meth GET uri /healthz/ ver HTTP/1.1 hdr Host {host}
     http-check expect status 200
     # A sync worker takes one request at a time: HAProxy queues the rest rather than gunicorn's backlog, so a
-    # queued request is never stranded on a server that dies.
-    default-server check inter 1s fall 2 rise 2 maxconn {per_server}
+    # queued request is never stranded on a server that dies. Between two checks, the first refused connection
+    # takes a server out too (observe layer4): otherwise leastconn keeps choosing the dead server, which answers
+    # fastest of all, and its retries run out before the check notices.
+    default-server check inter 1s fall 2 rise 2 maxconn {per_server} observe layer4 error-limit 1 on-error mark-down
 {servers}
 """
 

@@ -439,7 +439,9 @@ def lobby_poll(request, group_id, assignment_id, sitting_id):
     version = waiting.filter(pk=sitting_id).values_list("version", flat=True).first()
     shown_version, _, shown_at = request.GET.get("v", "").partition(".")
     if version is not None:
-        list_age = timezone.now().timestamp() - (int(shown_at) if shown_at.isascii() and shown_at.isdigit() else 0)
+        # A timestamp the client sends back; anything but up to 12 ASCII digits counts as "never rendered".
+        plausible = shown_at.isascii() and shown_at.isdigit() and len(shown_at) <= 12
+        list_age = timezone.now().timestamp() - (int(shown_at) if plausible else 0)
         if shown_version == str(version) or 0 <= list_age < LOBBY_LIST_REFRESH_SECONDS:
             return HttpResponse(status=204)
     membership, assignment = member_assignment(request, group_id, assignment_id)

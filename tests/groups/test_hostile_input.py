@@ -65,6 +65,17 @@ def test_junk_in_every_group_form_and_query_is_refused_cleanly(group, member, as
     assert tried == len(JUNK) * 14
 
 
+def test_a_lobby_token_with_an_absurd_timestamp_is_a_render_not_a_500(group, member, assignment):
+    """The lobby poll's token is `<version>.<rendered at>`, both from the client: any digits it sends are safe."""
+    sitting = services.sitting_open(assignment=assignment, now=timezone.now())
+    learner = client_for(member)
+    learner.get(reverse("groups:lobby", args=[group.pk, assignment.pk, sitting.pk]))
+    poll = reverse("groups:lobby_poll", args=[group.pk, assignment.pk, sitting.pk])
+    for rendered in ("9" * 400, "9" * 5000, "-5", "1.2", "٣٣٣", ""):
+        response = learner.get(poll, {"v": f"0.{rendered}"}, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200, (rendered[:12], response.status_code)  # stale: the list, re-rendered
+
+
 def test_a_closing_time_before_the_opening_is_refused_with_a_message(group, timed_blueprint):
     teacher = client_for(group.owner)
     response = teacher.post(

@@ -74,7 +74,7 @@ class ExamBlueprint(models.Model):
         """Weights by domain number for drawing questions: the blueprint's own, or else the bank's."""
         if self.domain_weights:
             return {int(number): int(weight) for number, weight in self.domain_weights.items()}
-        return dict(self.bank.domains.values_list("number", "weight"))
+        return dict(self.bank.domains.order_by().values_list("number", "weight"))
 
     @property
     def asks_for_domain(self):

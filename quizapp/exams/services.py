@@ -143,20 +143,28 @@ def draw_versions(*, blueprint: ExamBlueprint, user, domain: Domain | None, rng:
     rows = (
         Question.objects.published()
         .filter(bank_id=blueprint.bank_id)
+        .order_by("pk")  # not the default order, which joins the bank for its title
         .values_list("pk", "current_version_id", "current_version__domain__number")
     )
     if domain is not None:
         rows = rows.filter(current_version__domain=domain)
     if blueprint.topic_id:
         rows = rows.filter(current_version__topic_id=blueprint.topic_id)
-    # Counted from this learner's own slots (their attempts, by the attempt index), never by joining the bank's
-    # questions to every slot anyone has: the cost of a start stays flat however many exams others have taken.
-    seen = dict(
-        AttemptSlot.objects.filter(attempt__user=user, question_version__question__bank_id=blueprint.bank_id)
-        .values_list("question_version__question_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    # Counted from this learner's own slots, found by their attempt ids, never by joining the bank's questions to
+    # every slot anyone has: the cost of a start stays flat however many exams others have taken. The ids are
+    # fetched first because one joined query let PostgreSQL, without fresh statistics (a new database, a table
+    # growing through a group's start), walk every slot of the bank's questions; a first exam skips the count.
+    own_attempt_ids = list(Attempt.objects.filter(user=user).order_by().values_list("pk", flat=True))
+    seen = {}
+    if own_attempt_ids:
+        seen = dict(
+            AttemptSlot.objects.filter(
+                attempt_id__in=own_attempt_ids, question_version__question__bank_id=blueprint.bank_id
+            )
+            .values_list("question_version__question_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
     by_domain: dict[int, list[tuple[int, float, int]]] = {}
     for question_id, version_id, domain_number in rows:
         by_domain.setdefault(domain_number, []).append((seen.get(question_id, 0), rng.random(), version_id))
@@ -327,7 +335,7 @@ def _create_attempt(*, user, blueprint, domain, version_ids, rng, terms) -> Atte
         **terms,
     )
     choices: dict[int, list[int]] = {}
-    for version_id, choice_id in Choice.objects.filter(version_id__in=version_ids).values_list("version_id", "id"):
+    for version_id, choice_id in Choice.objects.filter(version_id__in=version_ids).order_by().values_list("version_id", "id"):
         choices.setdefault(version_id, []).append(choice_id)
     slots = []
     for position, version_id in enumerate(version_ids, start=1):

@@ -379,12 +379,29 @@ def _finishing_if_overdue(attempt: Attempt, now: datetime):
 
 def _lock_open_attempt(attempt_id, now) -> Attempt:
     """Lock the attempt row for this transaction and refuse if it no longer takes answers."""
-    attempt = Attempt.objects.select_for_update().get(pk=attempt_id)
+    # Only what the checks and callers read: an autosave takes this lock on every click.
+    attempt = Attempt.objects.select_for_update().only("id", "state", "deadline", "mode").get(pk=attempt_id)
     if not attempt.is_open:
         raise AttemptClosed("This attempt is finished, so the answer was not saved.")
     if attempt.deadline and now > attempt.deadline + answer_grace():
         raise AttemptClosed("Time is up: the answer arrived after the deadline and was not saved.")
     return attempt
+
+
+# What a save reads and answers with (the status line and the palette cell).
+SAVED_SLOT_FIELDS = (
+    "id",
+    "attempt_id",
+    "position",
+    "question_version_id",
+    "choice_order",
+    "selected_choice_ids",
+    "answer_given_at",
+    "answered_at",
+    "flagged",
+    "confirmed_at",
+    "is_correct",
+)
 
 
 @dataclass
@@ -405,7 +422,12 @@ def attempt_save_answer(
     given_at = min(given_at or now, now)
     with _finishing_if_overdue(attempt, now), transaction.atomic():
         locked = _lock_open_attempt(attempt.pk, now)
-        slot = locked.slots.select_related("question_version").get(position=position)
+        # Of the version, only whether it takes several answers: not its stem and explanation on every click.
+        slot = (
+            locked.slots.select_related("question_version")
+            .only(*SAVED_SLOT_FIELDS, "question_version__kind")
+            .get(position=position)
+        )
         if slot.is_confirmed:
             raise AnswerRejected("You have already checked this answer; it can no longer change.")
         try:
@@ -533,9 +555,14 @@ def _questions_seen(*, user_id, question_ids) -> set[int]:
     same moment take turns: the second sees the first's flags, and each question keeps one first exposure.
     """
     get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk").get()
+    # By the learner's finished attempt ids, as in draw_versions: the plan cannot start from every slot of these
+    # questions (everyone's), and a first finished exam asks nothing more.
+    finished_ids = list(Attempt.objects.filter(user_id=user_id).finished().order_by().values_list("pk", flat=True))
+    if not finished_ids:
+        return set()
     return set(
         AttemptSlot.objects.filter(
-            attempt__user_id=user_id, is_first_exposure=True, question_version__question_id__in=question_ids
+            attempt_id__in=finished_ids, is_first_exposure=True, question_version__question_id__in=question_ids
         )
         .order_by()
         .values_list("question_version__question_id", flat=True)

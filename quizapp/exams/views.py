@@ -28,6 +28,11 @@ def own_attempt(request, attempt_id) -> Attempt:
     )
 
 
+def own_attempt_row(request, attempt_id) -> Attempt:
+    """The learner's own attempt without its exam, bank or domain: an autosave or a flag reads none of them."""
+    return get_object_or_404(Attempt.objects.for_user(request.user), pk=attempt_id)
+
+
 def slot_position_or_404(attempt, position):
     if not 1 <= position <= attempt.question_count:
         raise Http404("No such question in this attempt.")
@@ -137,7 +142,7 @@ def answer(request, attempt_id, position):
     because time is up (409) or because the request is malformed (400/422). "Saved" is shown only when stored.
     """
     now = timezone.now()
-    attempt = own_attempt(request, attempt_id)
+    attempt = own_attempt_row(request, attempt_id)
     slot_position_or_404(attempt, position)
     try:
         given_at = save_protocol.given_at(
@@ -200,7 +205,7 @@ def answer_refused(request, attempt, position, message, *, status, closed=False)
 @never_cache
 def flag(request, attempt_id, position):
     now = timezone.now()
-    attempt = own_attempt(request, attempt_id)
+    attempt = own_attempt_row(request, attempt_id)
     slot_position_or_404(attempt, position)
     try:
         slot = services.attempt_set_flag(

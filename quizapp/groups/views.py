@@ -420,9 +420,11 @@ def _enter(request, seat, now):
         messages.error(request, str(error))
         url = reverse("groups:assignment", args=[seat.sitting.assignment.group_id, seat.sitting.assignment_id])
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    if request.htmx:
-        return HttpResponseClientRedirect(attempt.get_absolute_url())
-    return redirect(attempt)
+    # Straight to the question the attempt stands at, not through its resume address: in a sitting's start every
+    # member arrives at once, and the resume's extra round trip was one more request each in that second.
+    url = reverse("exams:question", args=[attempt.pk, attempt.current_position]) if attempt.is_open else None
+    url = url or attempt.get_absolute_url()
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 @login_required

@@ -31,10 +31,11 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def usual_seconds(user) -> float | None:
+def usual_seconds(user_id) -> float | None:
     """The learner's median seconds on an answered question, over their latest answers (None: too few)."""
+    attempt_ids = list(Attempt.objects.filter(user_id=user_id).order_by().values_list("pk", flat=True))
     seconds = list(
-        AttemptSlot.objects.filter(attempt__user=user, seconds_spent__gt=0)
+        AttemptSlot.objects.filter(attempt_id__in=attempt_ids, seconds_spent__gt=0)
         .exclude(selected_choice_ids=[])
         .order_by("-answered_at")
         .values_list("seconds_spent", flat=True)[:PACE_WINDOW]
@@ -100,7 +101,7 @@ def review_cards_update(*, attempt: Attempt) -> int:
         card.question_id: card
         for card in ReviewCard.objects.select_for_update().filter(user=attempt.user_id, question_id__in=question_ids)
     }
-    usual = usual_seconds(attempt.user) if any(slot["is_correct"] for slot in slots) else None
+    usual = usual_seconds(attempt.user_id) if any(slot["is_correct"] for slot in slots) else None
     logs, created, reviewed = [], [], {}
     for slot in slots:
         question_id, correct = slot["question_version__question_id"], bool(slot["is_correct"])

@@ -335,7 +335,8 @@ def _create_attempt(*, user, blueprint, domain, version_ids, rng, terms) -> Atte
         **terms,
     )
     choices: dict[int, list[int]] = {}
-    for version_id, choice_id in Choice.objects.filter(version_id__in=version_ids).order_by().values_list("version_id", "id"):
+    rows = Choice.objects.filter(version_id__in=version_ids).order_by().values_list("version_id", "id")
+    for version_id, choice_id in rows:
         choices.setdefault(version_id, []).append(choice_id)
     slots = []
     for position, version_id in enumerate(version_ids, start=1):

@@ -68,3 +68,22 @@ class ReviewLog(models.Model):
 
     def __str__(self):
         return f"{self.card_id}: {self.get_rating_display()} at {self.reviewed_at:%Y-%m-%d %H:%M}"
+
+
+class PendingReview(models.Model):
+    """A finished attempt whose answers have not yet moved the learner's review cards.
+
+    A submit writes only this row; the cards are scheduled when the learner next opens a page that shows them
+    (review.review_cards_catch_up), or by `manage.py sync_review_cards`. Every learner of a group sitting submits
+    in the same few seconds, and the cards were half of a submit's cost; they are due a day later at the earliest.
+    """
+
+    attempt = models.OneToOneField("exams.Attempt", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    finished_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "finished_at"])]
+
+    def __str__(self):
+        return f"{self.attempt_id} (finished {self.finished_at:%Y-%m-%d %H:%M})"

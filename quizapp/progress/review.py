@@ -17,7 +17,7 @@ from django.db.models import Q
 
 from quizapp.exams.models import Attempt, AttemptSlot
 
-from .models import ReviewCard, ReviewLog
+from .models import PendingReview, ReviewCard, ReviewLog
 
 SCHEDULER = fsrs.Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
 # "Much slower than usual": at least this many times the learner's median time per question...
@@ -88,6 +88,7 @@ def review_cards_update(*, attempt: Attempt) -> int:
     """
     if attempt.is_open:
         return 0
+    PendingReview.objects.filter(attempt_id=attempt.pk).delete()  # scheduled now, whoever called
     when = attempt.finished_at
     slots = list(
         AttemptSlot.objects.filter(attempt=attempt, review_log__isnull=True)
@@ -127,6 +128,28 @@ def review_cards_update(*, attempt: Attempt) -> int:
 
 
 CARD_FIELDS = ["state", "step", "stability", "difficulty", "due", "last_review", "reviews", "lapses"]
+
+
+def review_cards_catch_up(user) -> int:
+    """Schedule the learner's finished attempts that wait for it, oldest first; returns how many cards moved.
+
+    Called by every page that shows cards, before it reads them, so a learner never sees a pile that misses an
+    exam: one query when nothing waits. Each attempt is claimed by deleting its PendingReview row first, in the
+    transaction that writes its cards: a second tab asking at the same moment waits for that row, then finds it
+    gone and writes nothing (on SQLite the delete takes the database's write lock, with the same effect).
+    """
+    waiting = list(
+        PendingReview.objects.filter(user_id=user.pk)
+        .order_by("finished_at", "attempt_id")
+        .values_list("attempt_id", flat=True)
+    )
+    moved = 0
+    for attempt_id in waiting:
+        with transaction.atomic():
+            claimed, _ = PendingReview.objects.filter(attempt_id=attempt_id).delete()
+            if claimed:
+                moved += review_cards_update(attempt=Attempt.objects.get(pk=attempt_id))
+    return moved
 
 
 def due_cards(user, *, by: datetime):

@@ -89,6 +89,7 @@ def home(request):
         return render(request, "progress/landing.html")
     now = timezone.now()
     user = request.user
+    review.review_cards_catch_up(user)  # before the due count: the latest exam's mistakes are in it
     attempts = Attempt.objects.for_user(user).select_related("blueprint", "chosen_domain")
     banks = queries.learner_banks(user)
     bank = pick_bank(request, banks)
@@ -168,6 +169,7 @@ def review_session(request):
     """The due cards per bank and a button to review them; POST starts (or resumes) the session."""
     now = timezone.now()
     by = queries.end_of_today(now)
+    review.review_cards_catch_up(request.user)
     due = review.due_cards(request.user, by=by)
     per_bank = {}
     for card in due.select_related("question__bank"):

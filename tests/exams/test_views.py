@@ -412,7 +412,7 @@ class TestQueryCounts:
         services.attempt_finish(attempt_id=big_attempt.pk, now=timezone.now())
         with django_assert_max_num_queries(8):
             learner_client.get(reverse("history"))
-        with django_assert_max_num_queries(18):  # the dashboard: see tests/progress/test_dashboard.py
+        with django_assert_max_num_queries(19):  # the dashboard: see tests/progress/test_dashboard.py
             learner_client.get(reverse("home"))
 
 

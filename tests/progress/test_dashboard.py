@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from quizapp.exams.models import Attempt
+from quizapp.progress import review
 from tests.factories import BlueprintFactory
 
 from .helpers import domain_of, take
@@ -92,13 +93,14 @@ def test_dashboard_queries_do_not_grow_with_attempts(
     django_assert_num_queries,
     django_capture_on_commit_callbacks,
 ):
-    """Intended to prevent an n+1 issue: the dashboard makes 18 queries with its figures computed (the first view
-    after an attempt finishes) and 12 from the cache, for 1 attempt as for 12 of both kinds with review cards."""
+    """Intended to prevent an n+1 issue: the dashboard makes 19 queries with its figures computed (the first view
+    after an attempt finishes) and 13 from the cache, for 1 attempt as for 12 of both kinds with review cards.
+    (The review cards of a finished attempt are written by the next page that shows them: pinned in test_review.)"""
     now = timezone.now()
     take(learner, mock, now=now - timedelta(days=30), right=lambda s: True)
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(19):
         learner_client.get("/")
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         learner_client.get("/")
     for i in range(11):
         with django_capture_on_commit_callbacks(execute=True):
@@ -111,10 +113,10 @@ def test_dashboard_queries_do_not_grow_with_attempts(
                 seed=i + 5,
                 domain=domain,
             )
-    assert learner.review_cards.exists()
-    with django_assert_num_queries(18):
+    assert review.review_cards_catch_up(learner) > 0 and learner.review_cards.exists()
+    with django_assert_num_queries(19):
         learner_client.get("/")
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         learner_client.get("/")
 
 

@@ -1,6 +1,7 @@
 """Review of mistakes: wrong answers become FSRS cards, the schedule moves with the clock, a session reviews them."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.urls import reverse
@@ -9,7 +10,7 @@ from django.utils import timezone
 from quizapp.exams import services
 from quizapp.exams.models import Attempt
 from quizapp.progress import review
-from quizapp.progress.models import ReviewCard, ReviewLog
+from quizapp.progress.models import PendingReview, ReviewCard, ReviewLog
 from quizapp.progress.queries import end_of_today
 from tests.factories import BlueprintFactory
 
@@ -24,8 +25,50 @@ def mock(bank):
 
 
 def finished(*args, capture, **kwargs):
+    """Finish an attempt (its signal run), then catch up as the learner's next page that shows cards does."""
     with capture(execute=True):
-        return take(*args, **kwargs)
+        attempt = take(*args, **kwargs)
+    review.review_cards_catch_up(attempt.user)
+    return attempt
+
+
+def test_a_submit_only_notes_the_attempt_and_the_next_page_schedules_its_cards(
+    learner, learner_client, mock, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt = take(learner, mock, now=timezone.now(), right=lambda s: s.position > 4)
+    # The submit wrote no card (every learner of a sitting submits in the same seconds): one row waits instead.
+    assert not ReviewCard.objects.exists()
+    assert list(PendingReview.objects.values_list("attempt_id", flat=True)) == [attempt.pk]
+    learner_client.get("/")
+    assert ReviewCard.objects.for_user(learner).count() == 4 and not PendingReview.objects.exists()
+    # Nothing waits: one query, and nothing moves again.
+    with django_assert_max_num_queries(1):
+        assert review.review_cards_catch_up(learner) == 0
+    assert ReviewLog.objects.count() == 4
+
+
+def test_the_review_page_catches_up_too_and_in_finishing_order(learner, learner_client, mock, bank):
+    first = take(learner, mock, now=timezone.now() - timedelta(days=2), right=lambda s: s.position != 1, seed=1)
+    missed = first.slots.get(position=1).question_version_id
+    second = take(learner, mock, now=timezone.now() - timedelta(days=1), right=lambda s: True, version_ids=[missed])
+    for attempt in (second, first):  # noted in the wrong order: the finishing order decides
+        PendingReview.objects.create(attempt=attempt, user=learner, finished_at=attempt.finished_at)
+    learner_client.get(reverse("progress:review"))
+    card = ReviewCard.objects.get()
+    # Wrong two days ago, then right a day ago: reviewed twice, in that order (the last review is the second's).
+    assert card.reviews == 2 and card.lapses == 1 and card.last_review == second.finished_at
+    assert not PendingReview.objects.exists()
+
+
+def test_an_attempt_already_scheduled_by_the_command_is_not_scheduled_twice(learner, mock):
+    from django.core.management import call_command
+
+    attempt = take(learner, mock, now=timezone.now(), right=lambda s: s.position > 8)
+    PendingReview.objects.create(attempt=attempt, user=learner, finished_at=attempt.finished_at)
+    call_command("sync_review_cards", stdout=StringIO())
+    assert not PendingReview.objects.exists()  # the command clears what it scheduled
+    assert review.review_cards_catch_up(learner) == 0 and ReviewLog.objects.count() == 8
 
 
 def test_wrong_answers_become_cards_due_the_next_day(learner, mock, django_capture_on_commit_callbacks):
@@ -68,6 +111,7 @@ def test_right_answers_push_a_card_further_out_each_time(learner, mock, django_c
                 context="review",
                 seed=i,
             )
+        review.review_cards_catch_up(learner)  # the learner's next page that shows cards
         card.refresh_from_db()
         gaps.append(card.due - card.last_review)
         when = card.due
@@ -97,6 +141,7 @@ def test_right_but_much_slower_than_usual_is_hard(learner, mock, django_capture_
             version_ids=[card.question.current_version_id],
             context="review",
         )
+    review.review_cards_catch_up(learner)
     assert card.logs.last().rating == ReviewLog.Rating.HARD
     assert review.rating_for(correct=True, seconds=100, usual=60) == review.rating_for(
         correct=True, seconds=1, usual=None
@@ -156,6 +201,7 @@ def test_a_review_session_takes_the_due_cards_and_shows_the_explanation(
     assert Attempt.objects.filter(context="review").count() == 1
     with django_capture_on_commit_callbacks(execute=True):
         learner_client.post(reverse("exams:submit", args=[attempt.pk]))
+    learner_client.get(reverse("progress:review"))  # where the learner goes next
     # The one answered moved to a later day; the one left unanswered is still due.
     still_due = review.due_cards(learner, by=end_of_today(timezone.now()))
     assert list(still_due.values_list("question_id", flat=True)) == [
@@ -226,6 +272,6 @@ def test_cards_are_written_in_a_fixed_number_of_queries_however_many_answers_wer
             moved = review.review_cards_update(attempt=attempt)
         assert moved > 0
         counts.append(len(captured))
-    # At most: the slots, the cards (locked), the usual pace, one INSERT and one UPDATE of cards, the logs, and the
-    # savepoint's own statements; an empty INSERT or UPDATE is skipped.
-    assert counts[1] == counts[2] and max(counts) <= 9
+    # At most: the waiting row's delete, the slots, the cards (locked), the learner's attempts and their usual pace,
+    # one INSERT and one UPDATE of cards, the logs, and the savepoint's own statements; an empty write is skipped.
+    assert counts[1] == counts[2] and max(counts) <= 10

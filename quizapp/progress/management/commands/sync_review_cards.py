@@ -1,4 +1,5 @@
-"""Turn finished attempts into review cards: once after upgrading, or after a crash lost a signal.
+"""Turn finished attempts into review cards: once after upgrading, after a crash lost a signal, or to schedule every
+attempt still waiting for its learner's next page (PendingReview) at once.
 
 Each answer moves a card at most once (ReviewLog is unique per slot), so running it again changes nothing.
 """

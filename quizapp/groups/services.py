@@ -303,6 +303,7 @@ def sitting_join(*, sitting: Sitting, user, now: datetime) -> Seat:
         raise GroupError("This sitting has ended.")
     seat = Seat.objects.filter(sitting=sitting, user=user).first()
     if seat is not None:
+        seat.user = user  # known here: the start reads it, and would load it again
         return seat
     try:
         with transaction.atomic():

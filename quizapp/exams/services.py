@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Max, Q
 
 from quizapp import audit
@@ -138,8 +139,8 @@ def allocate_by_weight(count: int, weights: dict[int, int], available: dict[int,
     return allocation
 
 
-def draw_versions(*, blueprint: ExamBlueprint, user, domain: Domain | None, rng: random.Random) -> list[int]:
-    """Pick question version ids for a new attempt, preferring questions this learner has seen least."""
+def _draw_pool(*, blueprint: ExamBlueprint, domain: Domain | None) -> list[tuple[int, int, int]]:
+    """The published questions an attempt of this exam may draw: (question id, current version id, domain number)."""
     rows = (
         Question.objects.published()
         .filter(bank_id=blueprint.bank_id)
@@ -150,28 +151,44 @@ def draw_versions(*, blueprint: ExamBlueprint, user, domain: Domain | None, rng:
         rows = rows.filter(current_version__domain=domain)
     if blueprint.topic_id:
         rows = rows.filter(current_version__topic_id=blueprint.topic_id)
-    # Counted from this learner's own slots, found by their attempt ids, never by joining the bank's questions to
-    # every slot anyone has: the cost of a start stays flat however many exams others have taken. The ids are
-    # fetched first because one joined query let PostgreSQL, without fresh statistics (a new database, a table
-    # growing through a group's start), walk every slot of the bank's questions; a first exam skips the count.
-    own_attempt_ids = list(Attempt.objects.filter(user=user).order_by().values_list("pk", flat=True))
-    seen = {}
-    if own_attempt_ids:
-        seen = dict(
+    return list(rows)
+
+
+def _times_seen(*, user_ids, bank_id) -> dict[int, dict[int, int]]:
+    """For each learner, how many of their slots showed each question of the bank: {user id: {question id: n}}.
+
+    Counted from these learners' own slots, found by their attempt ids, never by joining the bank's questions to
+    every slot anyone has: the cost of a start stays flat however many exams others have taken. The ids are
+    fetched first because one joined query let PostgreSQL, without fresh statistics (a new database, a table
+    growing through a group's start), walk every slot of the bank's questions; learners with no attempt yet (a
+    first exam) cost no count at all.
+    """
+    owner_of = dict(Attempt.objects.filter(user_id__in=user_ids).order_by().values_list("pk", "user_id"))
+    seen: dict[int, dict[int, int]] = {}
+    attempt_ids = list(owner_of)
+    for start in range(0, len(attempt_ids), 500):  # SQLite caps the parameters of one statement
+        rows = (
             AttemptSlot.objects.filter(
-                attempt_id__in=own_attempt_ids, question_version__question__bank_id=blueprint.bank_id
+                attempt_id__in=attempt_ids[start : start + 500], question_version__question__bank_id=bank_id
             )
-            .values_list("question_version__question_id")
+            .values_list("attempt_id", "question_version__question_id")
             .annotate(n=Count("id"))
             .order_by()
         )
+        for attempt_id, question_id, n in rows:
+            counts = seen.setdefault(owner_of[attempt_id], {})
+            counts[question_id] = counts.get(question_id, 0) + n
+    return seen
+
+
+def _pick(*, blueprint: ExamBlueprint, domain: Domain | None, pool, seen: dict[int, int], rng, weights) -> list[int]:
+    """Version ids for one attempt from the pool: by domain weight, the least-seen questions first, shuffled."""
     by_domain: dict[int, list[tuple[int, float, int]]] = {}
-    for question_id, version_id, domain_number in rows:
+    for question_id, version_id, domain_number in pool:
         by_domain.setdefault(domain_number, []).append((seen.get(question_id, 0), rng.random(), version_id))
     if domain is not None:
         allocation = {domain.number: blueprint.question_count}
     else:
-        weights = blueprint.weights()
         allocation = allocate_by_weight(
             blueprint.question_count, weights, {d: len(by_domain.get(d, [])) for d in weights}
         )
@@ -180,6 +197,14 @@ def draw_versions(*, blueprint: ExamBlueprint, user, domain: Domain | None, rng:
         drawn.extend(version_id for _, _, version_id in sorted(by_domain.get(domain_number, []))[:take])
     rng.shuffle(drawn)
     return drawn
+
+
+def draw_versions(*, blueprint: ExamBlueprint, user, domain: Domain | None, rng: random.Random) -> list[int]:
+    """Pick question version ids for a new attempt, preferring questions this learner has seen least."""
+    pool = _draw_pool(blueprint=blueprint, domain=domain)
+    seen = _times_seen(user_ids=[user.pk], bank_id=blueprint.bank_id).get(user.pk, {})
+    weights = blueprint.weights() if domain is None else {}
+    return _pick(blueprint=blueprint, domain=domain, pool=pool, seen=seen, rng=rng, weights=weights)
 
 
 # --- Attempts -------------------------------------------------------------------------------------------------
@@ -324,9 +349,19 @@ def attempt_start(
         return winner
 
 
-def _create_attempt(*, user, blueprint, domain, version_ids, rng, terms) -> Attempt:
-    attempt = Attempt.objects.create(
-        user=user,
+def _choice_ids(version_ids) -> dict[int, list[int]]:
+    """Each version's choice ids in the bank file's option order (which their ids follow)."""
+    choices: dict[int, list[int]] = {}
+    for version_id, choice_id in (
+        Choice.objects.filter(version_id__in=version_ids).order_by().values_list("version_id", "id")
+    ):
+        choices.setdefault(version_id, []).append(choice_id)
+    return {version_id: sorted(ids) for version_id, ids in choices.items()}
+
+
+def _new_attempt(*, user_id, blueprint, domain, version_ids, terms) -> Attempt:
+    return Attempt(
+        user_id=user_id,
         blueprint=blueprint,
         chosen_domain=domain,
         mode=blueprint.mode,
@@ -334,20 +369,147 @@ def _create_attempt(*, user, blueprint, domain, version_ids, rng, terms) -> Atte
         question_count=len(version_ids),
         **terms,
     )
-    choices: dict[int, list[int]] = {}
-    rows = Choice.objects.filter(version_id__in=version_ids).order_by().values_list("version_id", "id")
-    for version_id, choice_id in rows:
-        choices.setdefault(version_id, []).append(choice_id)
-    slots = []
+
+
+def _slot_rows(*, attempt_id, version_ids, choices, shuffle, rng) -> list[tuple]:
+    """A new attempt's slots as (attempt id, position, version id, option order), the columns a start decides."""
+    rows = []
     for position, version_id in enumerate(version_ids, start=1):
-        order = sorted(choices[version_id])  # ids follow the bank file's option order
-        if blueprint.shuffle_options:
+        order = list(choices[version_id])
+        if shuffle:
             rng.shuffle(order)
-        slots.append(
-            AttemptSlot(attempt=attempt, position=position, question_version_id=version_id, choice_order=order)
+        rows.append((attempt_id, position, version_id, order))
+    return rows
+
+
+def _insert_slots(rows: list[tuple]) -> None:
+    """Insert new slots, every other column at its initial value (nothing answered, flagged or timed).
+
+    On PostgreSQL through COPY: a group sitting's start inserts 75 slots for each of hundreds of members in one
+    request, and building and compiling that many model instances cost several times what the database did.
+    """
+    if connection.vendor != "postgresql":
+        AttemptSlot.objects.bulk_create(
+            [
+                AttemptSlot(
+                    attempt_id=attempt_id, position=position, question_version_id=version_id, choice_order=order
+                )
+                for attempt_id, position, version_id, order in rows
+            ],
+            batch_size=2000,
         )
-    AttemptSlot.objects.bulk_create(slots)
+        return
+    fields = [AttemptSlot._meta.get_field(name) for name in _SLOT_INSERT_FIELDS]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    table = connection.ops.quote_name(AttemptSlot._meta.db_table)
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for attempt_id, position, version_id, order in rows:
+            copy.write_row((attempt_id, position, version_id, json.dumps(order), "[]", False, 0, False))
+
+
+# The columns _insert_slots writes, in its rows' order; the nullable others start empty.
+_SLOT_INSERT_FIELDS = (
+    "attempt",
+    "position",
+    "question_version",
+    "choice_order",
+    "selected_choice_ids",
+    "flagged",
+    "seconds_spent",
+    "is_first_exposure",
+)
+
+
+def _create_attempt(*, user, blueprint, domain, version_ids, rng, terms) -> Attempt:
+    attempt = _new_attempt(user_id=user.pk, blueprint=blueprint, domain=domain, version_ids=version_ids, terms=terms)
+    attempt.save(force_insert=True)
+    attempt.user = user
+    choices = _choice_ids(version_ids)
+    _insert_slots(
+        _slot_rows(
+            attempt_id=attempt.pk, version_ids=version_ids, choices=choices, shuffle=blueprint.shuffle_options, rng=rng
+        )
+    )
     return attempt
+
+
+@dataclass(frozen=True)
+class PlannedStart:
+    """One learner's attempt in a start of many: who, under which rules (the layer above decides them)."""
+
+    user_id: int
+    rules: AccessRules
+
+
+def attempts_start_many(
+    *,
+    blueprint: ExamBlueprint,
+    starts: list[PlannedStart],
+    now: datetime,
+    context: str,
+    started_at: datetime,
+    review_opens_at: datetime | None = None,
+    rng: random.Random | None = None,
+) -> dict[int, Attempt]:
+    """Start many learners' attempts of one exam at one moment, in a fixed number of queries: {user id: attempt}.
+
+    For a group sitting's start, where every seated member's attempt begins at the same second: one pool, one
+    count of what each has seen, one insert of the attempts and batched inserts of their slots, instead of one
+    whole start per learner in the seconds when all of them ask at once. A learner whose rules refuse, or who
+    already has an open attempt of this exam in this context, is left out: their own next start (which resumes or
+    says why not) deals with them. If a concurrent start wins the race for one learner's open attempt, the
+    whole batch is undone and nobody is left out of anything: each starts on their own, as without the batch.
+    Must run inside the caller's transaction.
+    """
+    if blueprint.asks_for_domain or not starts:
+        return {}
+    already_open = set(
+        Attempt.objects.open()
+        .filter(user_id__in=[start.user_id for start in starts], blueprint=blueprint, chosen_domain=None)
+        .filter(context=context)
+        .values_list("user_id", flat=True)
+    )
+    starts = [s for s in starts if s.user_id not in already_open and not s.rules.refusal(now)]
+    if not starts:
+        return {}
+    # One generator seeded from the system's, not the system's for every draw: hundreds of learners' draws and
+    # option shuffles are about 400,000 random numbers, and SystemRandom reads each from the kernel.
+    rng = rng or random.Random(random.SystemRandom().getrandbits(128))
+    pool = _draw_pool(blueprint=blueprint, domain=None)
+    seen = _times_seen(user_ids=[start.user_id for start in starts], bank_id=blueprint.bank_id)
+    weights = blueprint.weights()
+    choices = _choice_ids([version_id for _, version_id, _ in pool])
+    attempts, slots = {}, []
+    for start in starts:
+        version_ids = _pick(
+            blueprint=blueprint, domain=None, pool=pool, seen=seen.get(start.user_id, {}), rng=rng, weights=weights
+        )
+        if not version_ids:
+            return {}
+        terms = {
+            "context": context,
+            "started_at": started_at,
+            "deadline": start.rules.deadline(started_at),
+            "review_opens_at": review_opens_at,
+        }
+        attempt = _new_attempt(
+            user_id=start.user_id, blueprint=blueprint, domain=None, version_ids=version_ids, terms=terms
+        )
+        attempts[start.user_id] = attempt
+        slots += _slot_rows(
+            attempt_id=attempt.pk,
+            version_ids=version_ids,
+            choices=choices,
+            shuffle=blueprint.shuffle_options,
+            rng=rng,
+        )
+    try:
+        with transaction.atomic():
+            Attempt.objects.bulk_create(attempts.values(), batch_size=500)
+            _insert_slots(slots)
+    except IntegrityError:
+        return {}
+    return attempts
 
 
 def attempt_set_deadline(*, attempt_id, deadline: datetime, now: datetime) -> Attempt:

@@ -12,7 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from quizapp.exams.models import Attempt, ExamBlueprint
+from quizapp.exams.models import Attempt, AttemptState, ExamBlueprint
 
 # Letters and digits that cannot be misread for each other when a code is read aloud or copied from a slide.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -187,6 +187,20 @@ class Sitting(models.Model):
         return self.state != self.State.ENDED
 
 
+class SeatQuerySet(models.QuerySet):
+    def entering(self, *, user, group_id, assignment_id, sitting_id):
+        """The user's seat in this running sitting, if they are still a member and its attempt is open."""
+        return self.filter(
+            sitting_id=sitting_id,
+            sitting__assignment_id=assignment_id,
+            sitting__assignment__group_id=group_id,
+            sitting__assignment__group__memberships__user=user,
+            sitting__state=Sitting.State.RUNNING,
+            user=user,
+            attempt__state=AttemptState.IN_PROGRESS,
+        )
+
+
 class Seat(models.Model):
     """A member's place in a sitting: when they arrived, extra minutes the proctor gave, their attempt."""
 
@@ -195,6 +209,8 @@ class Seat(models.Model):
     joined_at = models.DateTimeField()
     extra_minutes = models.PositiveSmallIntegerField(default=0)
     attempt = models.OneToOneField(Attempt, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = SeatQuerySet.as_manager()
 
     class Meta:
         ordering = ["user__username"]

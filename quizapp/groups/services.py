@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F
 
 from quizapp import audit
 from quizapp.exams import services as exam_services
@@ -242,6 +242,10 @@ def attempts_used(*, assignment: Assignment, user) -> int:
     return Attempt.objects.filter(user=user, context=assignment.attempt_context).count()
 
 
+def _review_opens_at(assignment: Assignment) -> datetime | None:
+    return assignment.closes_at if assignment.review_policy == Assignment.ReviewPolicy.AFTER_CLOSE else None
+
+
 def assignment_attempt_start(*, assignment: Assignment, user, now: datetime, seat: Seat | None = None) -> Attempt:
     """Start (or resume) a member's attempt at an assignment; StartRefused says why not.
 
@@ -256,9 +260,7 @@ def assignment_attempt_start(*, assignment: Assignment, user, now: datetime, sea
             used=attempts_used(assignment=assignment, user=user),
             seat=seat,
         )
-        review_opens_at = (
-            assignment.closes_at if assignment.review_policy == Assignment.ReviewPolicy.AFTER_CLOSE else None
-        )
+        review_opens_at = _review_opens_at(assignment)
         started_at = seat.sitting.started_at if seat and seat.sitting.started_at else None
         return exam_services.attempt_start(
             user=user,
@@ -325,15 +327,58 @@ def sitting_start(*, sitting: Sitting, now: datetime) -> Sitting:
         sitting.state, sitting.started_at = Sitting.State.RUNNING, now
         sitting.version = F("version") + 1
         sitting.save(update_fields=["state", "started_at", "version"])
+        started = _seated_attempts_start(sitting=sitting, now=now)
         audit.record(
             "sitting.start",
             summary=f"Sitting of {sitting.assignment.blueprint} started",
             target=sitting,
-            detail={"started_at": now, "seats": sitting.seats.count()},
+            detail={"started_at": now, "seats": sitting.seats.count(), "attempts_started": started},
             group_id=sitting.assignment.group_id,
         )
     sitting.refresh_from_db()
     return sitting
+
+
+def _seated_attempts_start(*, sitting: Sitting, now: datetime) -> int:
+    """Start the attempt of every member already in the lobby, all at once; how many were started.
+
+    Their pages then only have to be sent to it: when a large group's lobby sees the start, every member asks
+    within the same few seconds, and starting each attempt in its own request was most of what those seconds
+    cost. Under the same rules as a member's own start (window, attempt limit, extra time, the shared moment),
+    with their memberships locked as that start locks one. Whoever this leaves out (no attempts left, an open
+    attempt of their own, a race lost) starts, resumes or is told why not on their own, as a late arrival does.
+    """
+    assignment = sitting.assignment
+    seats = {seat.user_id: seat for seat in sitting.seats.filter(attempt__isnull=True)}
+    if not seats:
+        return 0
+    memberships = Membership.objects.select_for_update().filter(group_id=assignment.group_id, user_id__in=seats)
+    used = dict(
+        Attempt.objects.filter(user_id__in=seats, context=assignment.attempt_context)
+        .order_by()
+        .values_list("user_id")
+        .annotate(n=Count("id"))
+    )
+    starts = []
+    for membership in memberships:
+        seat = seats[membership.user_id]
+        seat.sitting = sitting
+        rules = assignment_rules(
+            assignment=assignment, membership=membership, used=used.get(membership.user_id, 0), seat=seat
+        )
+        starts.append(exam_services.PlannedStart(user_id=membership.user_id, rules=rules))
+    attempts = exam_services.attempts_start_many(
+        blueprint=assignment.blueprint,
+        starts=starts,
+        now=now,
+        context=assignment.attempt_context,
+        started_at=sitting.started_at,
+        review_opens_at=_review_opens_at(assignment),
+    )
+    for user_id, attempt in attempts.items():
+        seats[user_id].attempt = attempt
+    Seat.objects.bulk_update([seats[user_id] for user_id in attempts], ["attempt"], batch_size=500)
+    return len(attempts)
 
 
 def seat_attempt(*, seat: Seat, now: datetime) -> Attempt:

@@ -446,6 +446,18 @@ def lobby_poll(request, group_id, assignment_id, sitting_id):
         list_age = timezone.now().timestamp() - (int(shown_at) if plausible else 0)
         if shown_version == str(version) or 0 <= list_age < LOBBY_LIST_REFRESH_SECONDS:
             return HttpResponse(status=204)
+    else:
+        # Started: the sitting's start began the attempt of everyone in the lobby, so the page is only sent to
+        # it, from one more query (the member's seat, its open attempt and where it stands).
+        entered = (
+            Seat.objects.entering(
+                user=request.user, group_id=group_id, assignment_id=assignment_id, sitting_id=sitting_id
+            )
+            .values_list("attempt_id", "attempt__current_position")
+            .first()
+        )
+        if entered:
+            return HttpResponseClientRedirect(reverse("exams:question", args=entered))
     membership, assignment = member_assignment(request, group_id, assignment_id)
     sitting = _sitting(assignment, sitting_id)
     now = timezone.now()

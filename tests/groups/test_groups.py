@@ -323,6 +323,70 @@ def test_an_unchanged_lobby_poll_costs_one_query_beyond_the_session(group, membe
     assert outsider.get(poll, {"v": sitting.version}, HTTP_HX_REQUEST="true").status_code == 404
 
 
+def test_the_start_begins_every_seated_members_attempt_at_once_under_their_own_rules(group, member, sitting):
+    accommodated = MembershipFactory(group=group, user=UserFactory(username="acc"), extra_time_minutes=30).user
+    spent = MembershipFactory(group=group, user=UserFactory(username="spent")).user
+    for _ in range(2):  # the assignment allows two attempts: this member has used both
+        attempt = services.assignment_attempt_start(assignment=sitting.assignment, user=spent, now=timezone.now())
+        exam_services.attempt_finish(attempt_id=attempt.pk, now=timezone.now())
+    own = MembershipFactory(group=group, user=UserFactory(username="own")).user
+    already_open = services.assignment_attempt_start(assignment=sitting.assignment, user=own, now=timezone.now())
+    seats = {
+        user: services.sitting_join(sitting=sitting, user=user, now=timezone.now())
+        for user in (member, accommodated, spent, own)
+    }
+    seats[accommodated].extra_minutes = 5
+    seats[accommodated].save()
+    start = timezone.now()
+    services.sitting_start(sitting=sitting, now=start)
+    started = {seat.user.username: seat.attempt for seat in sitting.seats.select_related("attempt", "user")}
+    assert started["spent"] is None and started["own"] is None  # left to their own start, which says why or resumes
+    assert started["mia"].started_at == started["acc"].started_at == start
+    assert started["mia"].deadline == start + timedelta(minutes=30)
+    assert started["acc"].deadline == start + timedelta(minutes=65)  # their accommodation and the proctor's minutes
+    assert started["mia"].slots.count() == started["mia"].question_count > 0
+    assert sorted(started["mia"].slots.values_list("position", flat=True)) == list(
+        range(1, started["mia"].question_count + 1)
+    )
+    # Whoever was left out is dealt with as a late arrival: the resume of their own attempt, or the refusal.
+    assert services.seat_attempt(seat=seats[own], now=start) == already_open
+    with pytest.raises(exam_services.StartRefused):
+        services.seat_attempt(seat=seats[spent], now=start)
+    assert Attempt.objects.filter(user=member).count() == 1  # entering the exam finds the one the start made
+    assert services.seat_attempt(seat=seats[member], now=start) == started["mia"]
+
+
+def test_the_start_costs_the_same_queries_for_3_or_12_seated_members(group, assignment):
+    def start_with(members):
+        sitting = services.sitting_open(assignment=assignment, now=timezone.now())
+        for _ in range(members):
+            services.sitting_join(sitting=sitting, user=MembershipFactory(group=group).user, now=timezone.now())
+        with CaptureQueriesContext(connection) as captured:
+            services.sitting_start(sitting=sitting, now=timezone.now())
+        assert Attempt.objects.filter(context=assignment.attempt_context).count() >= members
+        services.sitting_end(sitting=sitting, now=timezone.now())
+        return len(captured)
+
+    assert start_with(3) == start_with(12)
+
+
+def test_after_the_start_a_poll_sends_the_member_to_the_question_in_two_queries(
+    group, member, sitting, django_assert_num_queries
+):
+    client = client_for(member)
+    client.get(reverse("groups:lobby", args=[group.pk, sitting.assignment_id, sitting.pk]))
+    sitting = services.sitting_start(sitting=sitting, now=timezone.now())
+    attempt = Attempt.objects.get(user=member)
+    Attempt.objects.filter(pk=attempt.pk).update(current_position=4)  # a second tab that moved on
+    poll = reverse("groups:lobby_poll", args=[group.pk, sitting.assignment_id, sitting.pk])
+    with django_assert_num_queries(4):  # the session, the user, the sitting still in its lobby (none), the seat
+        response = client.get(poll, {"v": sitting.version - 1}, HTTP_HX_REQUEST="true")
+    assert response["HX-Redirect"] == reverse("exams:question", args=[attempt.pk, 4])
+    # Removed from the group since: the quick answer does not apply, and the full path refuses.
+    Membership.objects.filter(user=member).delete()
+    assert client.get(poll, {"v": 0}, HTTP_HX_REQUEST="true").status_code == 404
+
+
 def test_an_extension_moves_the_deadline_and_the_members_page_learns_it(group, member, sitting):
     seat = services.sitting_join(sitting=sitting, user=member, now=timezone.now())
     services.sitting_start(sitting=sitting, now=timezone.now())

@@ -40,8 +40,13 @@ def palette_slots(attempt: Attempt) -> list[PaletteSlot]:
 def _slots_with_versions(attempt: Attempt):
     """Slots with their frozen versions, domains, topics, choices and cited notes, in a fixed number of queries."""
     return attempt.slots.select_related("question_version__domain", "question_version__topic").prefetch_related(
-        "question_version__choices", Prefetch("question_version__notes", queryset=Note.objects.order_by("position"))
+        _CHOICES, Prefetch("question_version__notes", queryset=Note.objects.order_by("position"))
     )
+
+
+# The slots' choices, unordered: order_choices puts them in the attempt's order, and Choice's default ordering
+# (by version, so by question, so by the bank's title) would join three tables to sort what is sorted again.
+_CHOICES = Prefetch("question_version__choices", queryset=Choice.objects.order_by())
 
 
 def slot_with_choices(attempt: Attempt, position: int) -> AttemptSlot:
@@ -51,7 +56,7 @@ def slot_with_choices(attempt: Attempt, position: int) -> AttemptSlot:
     """
     slot = (
         attempt.slots.select_related("question_version__domain", "question_version__topic")
-        .prefetch_related("question_version__choices")
+        .prefetch_related(_CHOICES)
         .get(position=position)
     )
     slot.ordered_choices = order_choices(slot)

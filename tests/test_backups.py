@@ -42,7 +42,7 @@ def make_attempts(blueprint):
             pick = (
                 [c.pk for c in choices if c.is_correct] if right else [next(c.pk for c in choices if not c.is_correct)]
             )
-            services.attempt_save_answer(attempt=attempt, position=slot.position, choice_ids=pick, now=now)
+            services.attempt_save_answer(attempt_id=attempt.pk, position=slot.position, choice_ids=pick, now=now)
         if pattern != "open":
             services.attempt_finish(attempt_id=attempt.pk, now=now)
 

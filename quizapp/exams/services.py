@@ -531,27 +531,30 @@ def finish_if_overdue(*, attempt: Attempt, now: datetime) -> Attempt:
 
 
 @contextmanager
-def _finishing_if_overdue(attempt: Attempt, now: datetime):
+def _finishing_if_overdue(attempt_id, now: datetime):
     """On a refused write, finish the attempt if its time is up (after the refused write's rollback)."""
     try:
         yield
     except AttemptClosed:
-        finish_if_overdue(attempt=attempt, now=now)
+        finish_if_overdue(attempt=Attempt.objects.get(pk=attempt_id), now=now)
         raise
 
 
-def _lock_open_attempt(attempt_id, now) -> Attempt:
-    """Lock the attempt row for this transaction and refuse if it no longer takes answers."""
-    # Only what the checks and callers read: an autosave takes this lock on every click.
-    attempt = Attempt.objects.select_for_update().only("id", "state", "deadline", "mode").get(pk=attempt_id)
+def _refuse_unless_open(attempt: Attempt, now: datetime) -> None:
     if not attempt.is_open:
         raise AttemptClosed("This attempt is finished, so the answer was not saved.")
     if attempt.deadline and now > attempt.deadline + answer_grace():
         raise AttemptClosed("Time is up: the answer arrived after the deadline and was not saved.")
+
+
+def _lock_open_attempt(attempt_id, now) -> Attempt:
+    """Lock the attempt row for this transaction and refuse if it no longer takes answers."""
+    attempt = Attempt.objects.select_for_update().only("id", "state", "deadline", "mode").get(pk=attempt_id)
+    _refuse_unless_open(attempt, now)
     return attempt
 
 
-# What a save reads and answers with (the status line and the palette cell).
+# What a save or a flag reads and answers with (the status line, the palette cell, the timer of a group attempt).
 SAVED_SLOT_FIELDS = (
     "id",
     "attempt_id",
@@ -564,33 +567,58 @@ SAVED_SLOT_FIELDS = (
     "flagged",
     "confirmed_at",
     "is_correct",
+    "question_version__kind",
+    "attempt__id",
+    "attempt__user_id",
+    "attempt__state",
+    "attempt__deadline",
+    "attempt__mode",
+    "attempt__context",
+    "attempt__question_count",
 )
+
+
+def _lock_open_slot(*, attempt_id, position: int, owner, now: datetime) -> AttemptSlot:
+    """One slot with its attempt, the attempt's row locked for this transaction; refused if it takes no answers.
+
+    One query where there were three (the owner's attempt, its lock, the slot): an autosave is the request a
+    sitting sends most, and its round trips were most of its cost. The lock is the one attempt_finish takes, so
+    a save either lands before the grading reads the slots or finds the attempt finished. `owner`, when given,
+    must own the attempt: anyone else's is not found (AttemptSlot.DoesNotExist), as is a position it lacks.
+    """
+    slots = AttemptSlot.objects.select_related("attempt", "question_version").select_for_update(of=("attempt",))
+    if owner is not None:
+        slots = slots.filter(attempt__user=owner)
+    slot = slots.only(*SAVED_SLOT_FIELDS).get(attempt_id=attempt_id, position=position)
+    _refuse_unless_open(slot.attempt, now)
+    return slot
 
 
 @dataclass
 class SaveResult:
-    slot: AttemptSlot
+    slot: AttemptSlot  # its .attempt is the attempt's row as locked (state, deadline, mode, context, count)
     saved: bool  # False when a newer answer had already been saved (a stale request): nothing changed
 
 
 def attempt_save_answer(
-    *, attempt: Attempt, position: int, choice_ids: list[int], now: datetime, given_at: datetime | None = None
+    *,
+    attempt_id,
+    position: int,
+    choice_ids: list[int],
+    now: datetime,
+    given_at: datetime | None = None,
+    owner=None,
 ) -> SaveResult:
     """Save the learner's choice(s) for one question, unless an answer given later is already saved.
 
     `given_at` is when the learner gave this answer, as the server estimated it (save_protocol.py); it defaults
     to `now`. Raises AttemptClosed after the deadline plus grace (the attempt is then finished as of its deadline)
-    and AnswerRejected for choices that are not this question's; either way nothing changes.
+    and AnswerRejected for choices that are not this question's; either way nothing changes. With `owner`, an
+    attempt that is not theirs is not found (AttemptSlot.DoesNotExist).
     """
     given_at = min(given_at or now, now)
-    with _finishing_if_overdue(attempt, now), transaction.atomic():
-        locked = _lock_open_attempt(attempt.pk, now)
-        # Of the version, only whether it takes several answers: not its stem and explanation on every click.
-        slot = (
-            locked.slots.select_related("question_version")
-            .only(*SAVED_SLOT_FIELDS, "question_version__kind")
-            .get(position=position)
-        )
+    with _finishing_if_overdue(attempt_id, now), transaction.atomic():
+        slot = _lock_open_slot(attempt_id=attempt_id, position=position, owner=owner, now=now)
         if slot.is_confirmed:
             raise AnswerRejected("You have already checked this answer; it can no longer change.")
         try:
@@ -602,32 +630,37 @@ def attempt_save_answer(
         if len(chosen) > 1 and not slot.question_version.is_multiple:
             raise AnswerRejected("This question takes one answer.")
         chosen = [c for c in slot.choice_order if c in chosen]  # keep the displayed order
-        # Ties go to the later arrival: within one page requests are queued in click order (hx-sync).
+        # Ties go to the later arrival: within one page requests are queued in click order (hx-sync). The
+        # conditions are the UPDATE's own, so they hold against the row as it is now: a write that held the lock
+        # while this save waited for it may have changed the slot after the read above.
         not_newer = Q(answer_given_at__isnull=True) | Q(answer_given_at__lte=given_at)
-        updated = AttemptSlot.objects.filter(not_newer, pk=slot.pk).update(
+        updated = AttemptSlot.objects.filter(not_newer, pk=slot.pk, confirmed_at__isnull=True).update(
             selected_choice_ids=chosen, answer_given_at=given_at, answered_at=now
         )
         if updated:
             slot.selected_choice_ids, slot.answer_given_at, slot.answered_at = chosen, given_at, now
         else:
-            slot.refresh_from_db()
+            slot.refresh_from_db(
+                fields=["selected_choice_ids", "answer_given_at", "answered_at", "flagged", "confirmed_at"]
+            )
+            if slot.is_confirmed:
+                raise AnswerRejected("You have already checked this answer; it can no longer change.")
         return SaveResult(slot=slot, saved=bool(updated))
 
 
-def attempt_set_flag(*, attempt: Attempt, position: int, flagged: bool, now: datetime) -> AttemptSlot:
-    """Mark or unmark a question for review."""
-    with _finishing_if_overdue(attempt, now), transaction.atomic():
-        locked = _lock_open_attempt(attempt.pk, now)
-        slot = locked.slots.get(position=position)
-        if slot.flagged != flagged:
-            slot.flagged = flagged
-            slot.save(update_fields=["flagged"])
+def attempt_set_flag(*, attempt_id, position: int, flagged: bool, now: datetime, owner=None) -> AttemptSlot:
+    """Mark or unmark a question for review (the slot, with its attempt as attempt_save_answer gives it)."""
+    with _finishing_if_overdue(attempt_id, now), transaction.atomic():
+        slot = _lock_open_slot(attempt_id=attempt_id, position=position, owner=owner, now=now)
+        # Decided by the UPDATE against the row as it is now, not by the read (see attempt_save_answer).
+        AttemptSlot.objects.filter(pk=slot.pk).exclude(flagged=flagged).update(flagged=flagged)
+        slot.flagged = flagged
         return slot
 
 
 def attempt_confirm_answer(*, attempt: Attempt, position: int, now: datetime) -> AttemptSlot:
     """Practice mode: lock the answer to one question and grade it, so its explanation can be shown."""
-    with _finishing_if_overdue(attempt, now), transaction.atomic():
+    with _finishing_if_overdue(attempt.pk, now), transaction.atomic():
         locked = _lock_open_attempt(attempt.pk, now)
         if not locked.is_practice:
             raise AnswerRejected("Answers are checked at the end of a timed exam.")

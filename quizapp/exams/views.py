@@ -18,7 +18,7 @@ from . import queries, save_protocol, services
 from .access import solo_rules
 from .forms import ReportForm, StartForm
 from .grading import estimated_scaled_score
-from .models import Attempt, ExamBlueprint
+from .models import Attempt, AttemptSlot, ExamBlueprint
 
 
 def own_attempt(request, attempt_id) -> Attempt:
@@ -142,22 +142,30 @@ def answer(request, attempt_id, position):
     because time is up (409) or because the request is malformed (400/422). "Saved" is shown only when stored.
     """
     now = timezone.now()
-    attempt = own_attempt_row(request, attempt_id)
-    slot_position_or_404(attempt, position)
     try:
         given_at = save_protocol.given_at(
             token=request.POST.get("page"),
             elapsed_ms=request.POST.get("elapsed"),
-            attempt_id=attempt.pk,
+            attempt_id=attempt_id,
             position=position,
             now=now,
         )
         result = services.attempt_save_answer(
-            attempt=attempt, position=position, choice_ids=request.POST.getlist("choice"), given_at=given_at, now=now
+            attempt_id=attempt_id,
+            owner=request.user,
+            position=position,
+            choice_ids=request.POST.getlist("choice"),
+            given_at=given_at,
+            now=now,
         )
+    except AttemptSlot.DoesNotExist:
+        raise Http404("No such question in your attempts.") from None
     except (save_protocol.BadSaveRequest, services.AttemptClosed, services.AnswerRejected) as error:
+        attempt = own_attempt_row(request, attempt_id)  # refusals are rare: read the attempt only for them
+        slot_position_or_404(attempt, position)
         status = {services.AttemptClosed: 409, save_protocol.BadSaveRequest: 400}.get(type(error), 422)
         return answer_refused(request, attempt, position, str(error), status=status, closed=status == 409)
+    attempt = result.slot.attempt
     if not result.saved:
         message = (
             "an answer you gave later, in another tab or on another device, is already saved. "
@@ -176,7 +184,7 @@ def answer(request, attempt_id, position):
     if go in ("flag-on", "flag-off"):
         # Without JavaScript the flag button submits the answer form, so a choice not yet saved is kept too.
         try:
-            services.attempt_set_flag(attempt=attempt, position=position, flagged=go == "flag-on", now=now)
+            services.attempt_set_flag(attempt_id=attempt.pk, position=position, flagged=go == "flag-on", now=now)
         except services.AttemptClosed as error:
             messages.error(request, str(error))
             return redirect("exams:attempt", attempt.pk)
@@ -205,20 +213,24 @@ def answer_refused(request, attempt, position, message, *, status, closed=False)
 @never_cache
 def flag(request, attempt_id, position):
     now = timezone.now()
-    attempt = own_attempt_row(request, attempt_id)
-    slot_position_or_404(attempt, position)
     try:
         slot = services.attempt_set_flag(
-            attempt=attempt, position=position, flagged=request.POST.get("flagged") == "1", now=now
+            attempt_id=attempt_id,
+            owner=request.user,
+            position=position,
+            flagged=request.POST.get("flagged") == "1",
+            now=now,
         )
+    except AttemptSlot.DoesNotExist:
+        raise Http404("No such question in your attempts.") from None
     except services.AttemptClosed as error:
         messages.error(request, str(error))
         if request.htmx:  # a full navigation, not a result page swapped into the flag button
-            return HttpResponseClientRedirect(reverse("exams:attempt", args=[attempt.pk]))
-        return redirect("exams:attempt", attempt.pk)
+            return HttpResponseClientRedirect(reverse("exams:attempt", args=[attempt_id]))
+        return redirect("exams:attempt", attempt_id)
     if request.htmx:
-        return render(request, "exams/question.html#flag_saved", {"attempt": attempt, "slot": slot})
-    return redirect("exams:question", attempt.pk, position)
+        return render(request, "exams/question.html#flag_saved", {"attempt": slot.attempt, "slot": slot})
+    return redirect("exams:question", attempt_id, position)
 
 
 @login_required

@@ -46,7 +46,7 @@ def answer_and_finish(user, blueprint, *, assignment=None, right=True):
     for slot in attempt.slots.select_related("question_version").prefetch_related("question_version__choices"):
         choices = list(slot.question_version.choices.all())
         pick = [c.pk for c in choices if c.is_correct] if right else [next(c.pk for c in choices if not c.is_correct)]
-        exam_services.attempt_save_answer(attempt=attempt, position=slot.position, choice_ids=pick, now=now)
+        exam_services.attempt_save_answer(attempt_id=attempt.pk, position=slot.position, choice_ids=pick, now=now)
     return exam_services.attempt_finish(attempt_id=attempt.pk, now=timezone.now())
 
 

@@ -30,7 +30,7 @@ def test_pages_have_no_accessibility_violations(browser, live_server):
     finished = services.attempt_start(user=user, blueprint=timed, now=timezone.now())
     for slot in finished.slots.all():  # answered, so the dashboard has charts, weak areas and review cards
         services.attempt_save_answer(
-            attempt=finished, position=slot.position, choice_ids=slot.choice_order[:1], now=timezone.now()
+            attempt_id=finished.pk, position=slot.position, choice_ids=slot.choice_order[:1], now=timezone.now()
         )
     services.attempt_finish(attempt_id=finished.pk, now=timezone.now())
     open_attempt = services.attempt_start(user=user, blueprint=drill, domain=bank.domains.first(), now=timezone.now())

@@ -70,7 +70,7 @@ def test_an_answer_kept_offline_never_overwrites_a_later_one_from_another_device
     # Meanwhile, on another device, the learner answers question 1 differently, later.
     later = slot.choice_order[1]
     services.attempt_save_answer(
-        attempt=attempt, position=1, choice_ids=[later], now=timezone.now() + timedelta(seconds=1)
+        attempt_id=attempt.pk, position=1, choice_ids=[later], now=timezone.now() + timedelta(seconds=1)
     )
     context.set_offline(False)
     expect(page.locator("#offline-banner")).to_contain_text("Could not be saved: question 1", timeout=40_000)

@@ -102,7 +102,7 @@ def test_progress_pages_fit_a_phone(browser, live_server, exam, person):
     attempt = services.attempt_start(user=person, blueprint=exam, now=timezone.now())
     for slot in attempt.slots.all():
         services.attempt_save_answer(
-            attempt=attempt, position=slot.position, choice_ids=slot.choice_order[:1], now=timezone.now()
+            attempt_id=attempt.pk, position=slot.position, choice_ids=slot.choice_order[:1], now=timezone.now()
         )
     services.attempt_finish(attempt_id=attempt.pk, now=timezone.now())
     domain = exam.bank.domains.first()

@@ -89,9 +89,11 @@ class TestAnswers:
         first, second = slot.choice_order[0], slot.choice_order[1]
         now = timezone.now()
         given_later, given_earlier = now - timedelta(seconds=1), now - timedelta(seconds=2)
-        services.attempt_save_answer(attempt=attempt, position=1, choice_ids=[second], given_at=given_later, now=now)
+        services.attempt_save_answer(
+            attempt_id=attempt.pk, position=1, choice_ids=[second], given_at=given_later, now=now
+        )
         stale = services.attempt_save_answer(
-            attempt=attempt, position=1, choice_ids=[first], given_at=given_earlier, now=now
+            attempt_id=attempt.pk, position=1, choice_ids=[first], given_at=given_earlier, now=now
         )
         assert stale.saved is False
         slot.refresh_from_db()
@@ -100,15 +102,19 @@ class TestAnswers:
     def test_an_answer_within_the_grace_period_is_saved(self, attempt):
         late = attempt.deadline + timedelta(seconds=30)
         choice = attempt.slots.get(position=1).choice_order[0]
-        result = services.attempt_save_answer(attempt=attempt, position=1, choice_ids=[choice], now=late)
+        result = services.attempt_save_answer(attempt_id=attempt.pk, position=1, choice_ids=[choice], now=late)
         assert result.saved
 
     def test_an_answer_after_deadline_and_grace_is_refused_and_changes_nothing(self, attempt):
         slot = attempt.slots.get(position=1)
-        services.attempt_save_answer(attempt=attempt, position=1, choice_ids=[slot.choice_order[0]], now=timezone.now())
+        services.attempt_save_answer(
+            attempt_id=attempt.pk, position=1, choice_ids=[slot.choice_order[0]], now=timezone.now()
+        )
         too_late = attempt.deadline + timedelta(seconds=61)
         with pytest.raises(services.AttemptClosed):
-            services.attempt_save_answer(attempt=attempt, position=1, choice_ids=[slot.choice_order[1]], now=too_late)
+            services.attempt_save_answer(
+                attempt_id=attempt.pk, position=1, choice_ids=[slot.choice_order[1]], now=too_late
+            )
         slot.refresh_from_db()
         attempt.refresh_from_db()
         assert slot.selected_choice_ids == [slot.choice_order[0]]
@@ -119,14 +125,14 @@ class TestAnswers:
     def test_a_choice_from_another_question_is_rejected(self, attempt):
         other = attempt.slots.get(position=2).choice_order[0]
         with pytest.raises(services.AnswerRejected):
-            services.attempt_save_answer(attempt=attempt, position=1, choice_ids=[other], now=timezone.now())
+            services.attempt_save_answer(attempt_id=attempt.pk, position=1, choice_ids=[other], now=timezone.now())
         assert attempt.slots.get(position=1).selected_choice_ids == []
 
     def test_a_single_answer_question_takes_one_choice(self, attempt):
         slot = next(s for s in attempt.slots.select_related("question_version") if not s.question_version.is_multiple)
         with pytest.raises(services.AnswerRejected):
             services.attempt_save_answer(
-                attempt=attempt, position=slot.position, choice_ids=slot.choice_order[:2], now=timezone.now()
+                attempt_id=attempt.pk, position=slot.position, choice_ids=slot.choice_order[:2], now=timezone.now()
             )
 
     def test_practice_answers_lock_once_checked(self, practice_blueprint, learner, bank):
@@ -134,17 +140,21 @@ class TestAnswers:
             user=learner, blueprint=practice_blueprint, domain=bank.domains.first(), now=timezone.now()
         )
         slot = drill.slots.get(position=1)
-        services.attempt_save_answer(attempt=drill, position=1, choice_ids=[slot.choice_order[0]], now=timezone.now())
+        services.attempt_save_answer(
+            attempt_id=drill.pk, position=1, choice_ids=[slot.choice_order[0]], now=timezone.now()
+        )
         checked = services.attempt_confirm_answer(attempt=drill, position=1, now=timezone.now())
         assert checked.is_confirmed and checked.is_correct is not None
         with pytest.raises(services.AnswerRejected):
             services.attempt_save_answer(
-                attempt=drill, position=1, choice_ids=[slot.choice_order[1]], now=timezone.now()
+                attempt_id=drill.pk, position=1, choice_ids=[slot.choice_order[1]], now=timezone.now()
             )
 
     def test_a_timed_exam_does_not_check_answers_early(self, attempt):
         slot = attempt.slots.get(position=1)
-        services.attempt_save_answer(attempt=attempt, position=1, choice_ids=[slot.choice_order[0]], now=timezone.now())
+        services.attempt_save_answer(
+            attempt_id=attempt.pk, position=1, choice_ids=[slot.choice_order[0]], now=timezone.now()
+        )
         with pytest.raises(services.AnswerRejected):
             services.attempt_confirm_answer(attempt=attempt, position=1, now=timezone.now())
 
@@ -166,9 +176,11 @@ class TestGradingAndFinish:
         slots = list(attempt.slots.prefetch_related("question_version__choices"))
         now = timezone.now()
         for slot in slots[:3]:
-            services.attempt_save_answer(attempt=attempt, position=slot.position, choice_ids=correct_ids(slot), now=now)
+            services.attempt_save_answer(
+                attempt_id=attempt.pk, position=slot.position, choice_ids=correct_ids(slot), now=now
+            )
         services.attempt_save_answer(
-            attempt=attempt, position=slots[3].position, choice_ids=wrong_ids(slots[3]), now=now
+            attempt_id=attempt.pk, position=slots[3].position, choice_ids=wrong_ids(slots[3]), now=now
         )
         finished = services.attempt_finish(attempt_id=attempt.pk, now=now)
         assert finished.correct_count == 3 and finished.question_count == 6
@@ -187,7 +199,7 @@ class TestGradingAndFinish:
         slots = list(attempt.slots.prefetch_related("question_version__choices"))
         now = timezone.now()
         services.attempt_save_answer(
-            attempt=attempt, position=slots[0].position, choice_ids=correct_ids(slots[0]), now=now
+            attempt_id=attempt.pk, position=slots[0].position, choice_ids=correct_ids(slots[0]), now=now
         )
         # savepoint/lock/choices/slots/user lock/seen + up to 4 slot updates + attempt save + review cards
         with django_assert_max_num_queries(16):
@@ -204,7 +216,9 @@ class TestGradingAndFinish:
 
     def test_close_overdue_attempts_finishes_them_as_of_their_deadline(self, attempt, timed_blueprint):
         slot = attempt.slots.prefetch_related("question_version__choices").get(position=1)
-        services.attempt_save_answer(attempt=attempt, position=1, choice_ids=correct_ids(slot), now=timezone.now())
+        services.attempt_save_answer(
+            attempt_id=attempt.pk, position=1, choice_ids=correct_ids(slot), now=timezone.now()
+        )
         fresh = services.attempt_start(user=UserFactory(), blueprint=timed_blueprint, now=timezone.now())
         Attempt.objects.filter(pk=attempt.pk).update(
             started_at=timezone.now() - timedelta(hours=2), deadline=timezone.now() - timedelta(minutes=5)

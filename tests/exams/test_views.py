@@ -10,7 +10,7 @@ from django.utils import timezone
 from quizapp.bank.models import Choice, QuestionVersion
 from quizapp.exams import services
 from quizapp.exams.models import Attempt, AttemptSlot, AttemptState
-from tests.factories import BlueprintFactory, bank_with_questions, make_version
+from tests.factories import BlueprintFactory, UserFactory, bank_with_questions, make_version
 
 pytestmark = pytest.mark.django_db
 
@@ -186,8 +186,8 @@ class TestResultAndAnswers:
         attempt = services.attempt_start(user=learner, blueprint=timed_blueprint, now=now)
         slot = attempt.slots.prefetch_related("question_version__choices").get(position=1)
         right = [c.id for c in slot.question_version.choices.all() if c.is_correct]
-        services.attempt_save_answer(attempt=attempt, position=1, choice_ids=right, now=now)
-        services.attempt_set_flag(attempt=attempt, position=2, flagged=True, now=now)
+        services.attempt_save_answer(attempt_id=attempt.pk, position=1, choice_ids=right, now=now)
+        services.attempt_set_flag(attempt_id=attempt.pk, position=2, flagged=True, now=now)
         for slot in attempt.slots.all():
             AttemptSlot.objects.filter(pk=slot.pk).update(seconds_spent=10 * slot.position)
         return services.attempt_finish(attempt_id=attempt.pk, now=now)
@@ -362,7 +362,7 @@ class TestQueryCounts:
         attempt = services.attempt_start(user=learner, blueprint=blueprint, now=timezone.now(), rng=random.Random(2))
         for slot in attempt.slots.all()[:40]:
             services.attempt_save_answer(
-                attempt=attempt, position=slot.position, choice_ids=slot.choice_order[:1], now=timezone.now()
+                attempt_id=attempt.pk, position=slot.position, choice_ids=slot.choice_order[:1], now=timezone.now()
             )
         return attempt
 
@@ -371,12 +371,17 @@ class TestQueryCounts:
         with django_assert_max_num_queries(9):
             assert learner_client.get(q_url(big_attempt, 30)).status_code == 200
 
-    def test_autosave(self, learner_client, big_attempt, django_assert_max_num_queries):
-        """Lock, load the slot, conditional update; the palette cell is the saved slot: fixed, not per question."""
+    def test_autosave_and_flag(self, learner_client, big_attempt, django_assert_num_queries):
+        """Session, user, then one read that locks the attempt and loads the slot with it (and proves the owner),
+        and the conditional update, inside a savepoint; the palette cell is the saved slot: fixed, not per
+        question."""
         choice = big_attempt.slots.get(position=50).choice_order[0]
-        with django_assert_max_num_queries(8):
+        with django_assert_num_queries(6):
             response = learner_client.post(q_url(big_attempt, 50, "answer"), {"choice": choice}, HTTP_HX_REQUEST="true")
-        assert response.status_code == 200
+        assert response.status_code == 200 and "Answer saved" in response.content.decode()
+        with django_assert_num_queries(6):
+            response = learner_client.post(q_url(big_attempt, 50, "flag"), {"flagged": "1"}, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200 and big_attempt.slots.get(position=50).flagged
 
     def test_submit(self, learner_client, big_attempt, django_assert_max_num_queries):
         """Grading reads all correct choices in one query and writes the slots in at most four UPDATEs (one per
@@ -447,3 +452,20 @@ def test_the_review_and_a_checked_drill_answer_link_the_documentation_the_key_re
     assert url not in learner_client.get(q_url(drill, 1)).content.decode()
     learner_client.post(q_url(drill, 1, "check"))
     assert f'href="{url}"' in learner_client.get(q_url(drill, 1)).content.decode()
+
+
+def test_nobody_saves_or_flags_in_another_learners_attempt_or_past_its_last_question(learner, timed_blueprint):
+    attempt = services.attempt_start(user=learner, blueprint=timed_blueprint, now=timezone.now())
+    choice = attempt.slots.get(position=1).choice_order[0]
+    intruder = Client()
+    intruder.force_login(UserFactory(username="intruder"))
+    hx = {"HTTP_HX_REQUEST": "true"}
+    assert intruder.post(q_url(attempt, 1, "answer"), {"choice": choice}, **hx).status_code == 404
+    assert intruder.post(q_url(attempt, 1, "flag"), {"flagged": "1"}, **hx).status_code == 404
+    slot = attempt.slots.get(position=1)
+    assert slot.selected_choice_ids == [] and not slot.flagged
+    owner = Client()
+    owner.force_login(learner)
+    beyond = attempt.question_count + 1
+    assert owner.post(q_url(attempt, beyond, "answer"), {"choice": choice}, **hx).status_code == 404
+    assert owner.post(q_url(attempt, 99999999999, "flag"), {"flagged": "1"}, **hx).status_code == 404

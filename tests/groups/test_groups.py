@@ -28,7 +28,7 @@ def finish_with(attempt, correct_positions, now):
         right = [c.pk for c in slot.question_version.choices.all() if c.is_correct]
         wrong = [c.pk for c in slot.question_version.choices.all() if not c.is_correct][:1]
         exam_services.attempt_save_answer(
-            attempt=attempt,
+            attempt_id=attempt.pk,
             position=slot.position,
             choice_ids=[str(i) for i in (right if slot.position in correct_positions else wrong)],
             given_at=now,
@@ -436,7 +436,7 @@ def test_the_proctor_poll_is_204_while_nothing_changed_and_never_shows_an_answer
     slot = attempt.slots.select_related("question_version").get(position=1)
     choice = slot.question_version.choices.first()
     exam_services.attempt_save_answer(
-        attempt=attempt, position=1, choice_ids=[str(choice.pk)], given_at=timezone.now(), now=timezone.now()
+        attempt_id=attempt.pk, position=1, choice_ids=[str(choice.pk)], given_at=timezone.now(), now=timezone.now()
     )
     changed = teacher.get(poll, {"v": token}, HTTP_HX_REQUEST="true").content.decode()
     assert "1 / 6" in changed

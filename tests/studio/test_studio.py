@@ -374,7 +374,7 @@ def test_item_analysis_shows_option_shares_as_percentages():
     key = question.current_version.choices.get(is_correct=True).pk
     for _ in range(4):
         attempt = services.attempt_start(user=UserFactory(), blueprint=blueprint, now=timezone.now())
-        services.attempt_save_answer(attempt=attempt, position=1, choice_ids=[key], now=timezone.now())
+        services.attempt_save_answer(attempt_id=attempt.pk, position=1, choice_ids=[key], now=timezone.now())
         services.attempt_finish(attempt_id=attempt.pk, now=timezone.now())
     page = client.get(reverse("studio:analysis", args=[bank.slug])).content.decode()
     assert "1: 100%" in page and "2: 0%" in page

@@ -111,7 +111,7 @@ class Command(BaseCommand):
                 wrong = [c.id for c in choices if not c.is_correct]
                 pick = right if rng.random() < skill else [*right[:-1], rng.choice(wrong)]
                 services.attempt_save_answer(
-                    attempt=attempt,
+                    attempt_id=attempt.pk,
                     position=slot.position,
                     choice_ids=pick,
                     now=started + timedelta(minutes=2 * minute),
@@ -144,7 +144,7 @@ class Command(BaseCommand):
             right = [c.id for c in choices if c.is_correct]
             wrong = [c.id for c in choices if not c.is_correct]
             pick = right if rng.random() < 0.7 else [*right[:-1], rng.choice(wrong)]
-            services.attempt_save_answer(attempt=attempt, position=slot.position, choice_ids=pick, now=started)
+            services.attempt_save_answer(attempt_id=attempt.pk, position=slot.position, choice_ids=pick, now=started)
         services.attempt_finish(attempt_id=attempt.pk, now=started + timedelta(minutes=40))
         group_services.assignment_create(
             group=group,

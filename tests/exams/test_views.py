@@ -366,10 +366,14 @@ class TestQueryCounts:
             )
         return attempt
 
-    def test_question_page(self, learner_client, big_attempt, django_assert_max_num_queries):
-        """Session, user, attempt, slot with its choices, palette, position update: fixed, not per question."""
-        with django_assert_max_num_queries(9):
+    def test_question_page(self, learner_client, big_attempt, django_assert_num_queries):
+        """Session, user, attempt with its exam's title, the position update (and the time on the question left),
+        the slot with its version, its choices, the palette: fixed, not per question."""
+        with django_assert_num_queries(7):  # the first question shown: no question left yet
             assert learner_client.get(q_url(big_attempt, 30)).status_code == 200
+        with django_assert_num_queries(8):
+            page = learner_client.get(q_url(big_attempt, 31)).content.decode()
+        assert big_attempt.blueprint.title in page and "Question <strong>31</strong>" in page
 
     def test_autosave_and_flag(self, learner_client, big_attempt, django_assert_num_queries):
         """Session, user, then one read that locks the attempt and loads the slot with it (and proves the owner),

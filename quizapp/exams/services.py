@@ -402,7 +402,10 @@ def _insert_slots(rows: list[tuple]) -> None:
     fields = [AttemptSlot._meta.get_field(name) for name in _SLOT_INSERT_FIELDS]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     table = connection.ops.quote_name(AttemptSlot._meta.db_table)
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+    # psycopg's own COPY, under Django's error wrapper so that a failure is the IntegrityError (or other Django
+    # database error) that callers catch, as it would be from bulk_create.
+    copy_sql = f"COPY {table} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(copy_sql) as copy:
         for attempt_id, position, version_id, order in rows:
             copy.write_row((attempt_id, position, version_id, json.dumps(order), "[]", False, 0, False))
 

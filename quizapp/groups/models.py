@@ -189,8 +189,11 @@ class Sitting(models.Model):
 
 class SeatQuerySet(models.QuerySet):
     def entering(self, *, user, group_id, assignment_id, sitting_id):
-        """The user's seat in this running sitting, if they are still a member and its attempt is open."""
-        return self.filter(
+        """The user's seat in this running sitting, if they are still a member and its attempt is open.
+
+        Unordered: there is at most one, and Seat's default order would join the users' table to sort it.
+        """
+        return self.order_by().filter(
             sitting_id=sitting_id,
             sitting__assignment_id=assignment_id,
             sitting__assignment__group_id=group_id,
